@@ -1,0 +1,57 @@
+"""Runtime settings: every knob is an ``EDGARFLOW_*`` environment variable.
+
+The same code runs locally and in production; only these values differ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = PROJECT_ROOT / ".local"
+BUNDLED_SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+SEC_DATA_URL = "https://data.sec.gov"
+SEC_WWW_URL = "https://www.sec.gov"
+YAHOO_URL = "https://query2.finance.yahoo.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EDGARFLOW_", extra="ignore")
+
+    # Object store root: a local directory, or gs://bucket/prefix.
+    storage_url: str = str(LOCAL_DIR / "store")
+    # PostgreSQL DSN; when unset an embedded server is started with its data under pg_data_dir.
+    pg_dsn: SecretStr | None = None
+    pg_data_dir: Path = LOCAL_DIR / "pg"
+
+    warehouse: Literal["duckdb", "bigquery"] = "duckdb"
+    duckdb_path: Path = LOCAL_DIR / "warehouse.duckdb"
+    bq_project: str | None = None
+    bq_dataset: str = "edgarflow"
+    bq_location: str = "US"
+
+    # `sample`: a local replay server over sample_dir answers SEC and Yahoo URLs.
+    # `live`: the real services.
+    source_mode: Literal["sample", "live"] = "sample"
+    sample_dir: Path = BUNDLED_SAMPLE_DIR
+    sec_user_agent: str | None = Field(default=None, description="'Company Name admin@example.com'")
+    # SEC fair access allows 10 requests/second per client across all of its processes.
+    sec_rate_limit: float = Field(default=9.0, gt=0, le=10)
+    http_timeout: float = 30.0
+    http_retries: int = 5
+
+    @model_validator(mode="after")
+    def _live_needs_user_agent(self) -> Settings:
+        if self.source_mode == "live" and not (self.sec_user_agent or "").strip():
+            raise ValueError(
+                "EDGARFLOW_SEC_USER_AGENT is required when EDGARFLOW_SOURCE_MODE=live "
+                "(SEC fair access: 'Company Name admin@example.com')"
+            )
+        if self.warehouse == "bigquery" and not self.bq_project:
+            raise ValueError("EDGARFLOW_BQ_PROJECT is required when EDGARFLOW_WAREHOUSE=bigquery")
+        return self
