@@ -120,11 +120,12 @@ class GCSStore:
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
         from google.api_core.exceptions import PreconditionFailed
 
+        blob = self._bucket.blob(self._name(key))
+        if blob.exists():  # skips the upload; also all that gcp-storage-emulator can enforce
+            return False
         try:
-            # generation 0 = "only if no live object": immutability enforced by GCS itself.
-            self._bucket.blob(self._name(key)).upload_from_string(
-                data, content_type=content_type, if_generation_match=0
-            )
+            # generation 0 = "only if no live object": GCS itself refuses a concurrent second writer.
+            blob.upload_from_string(data, content_type=content_type, if_generation_match=0)
             return True
         except PreconditionFailed:
             return False

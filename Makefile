@@ -1,0 +1,59 @@
+# edgarflow: `make run` (nightly pipeline on the bundled sample, offline) and `make test`.
+# Both create or update the pinned environment first; nothing else needs installing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+LOCAL := $(CURDIR)/.local
+UV := $(LOCAL)/bootstrap/bin/uv
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+
+export AIRFLOW_HOME := $(LOCAL)/airflow
+export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(LOCAL)/airflow/airflow.db
+export AIRFLOW__LOGGING__BASE_LOG_FOLDER := $(LOCAL)/airflow/logs
+export DO_NOT_TRACK := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+# Per-machine Airflow secrets, generated once, kept out of the repository.
+SECRETS := $(LOCAL)/airflow/secrets.env
+-include $(SECRETS)
+export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET
+
+.PHONY: run test bench env airflow-db clean
+
+run: airflow-db
+	$(BIN)/airflow dags test edgar_nightly
+	$(BIN)/python -m ingest.run_summary
+
+test: env
+	$(BIN)/python -m pytest tests
+
+bench: env
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+env: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(LOCAL)/bootstrap
+	$(LOCAL)/bootstrap/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+$(SECRETS):
+	mkdir -p $(dir $@)
+	$(PYTHON) -c 'import base64, secrets; \
+	print("AIRFLOW__CORE__FERNET_KEY=" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); \
+	print("AIRFLOW__API__SECRET_KEY=" + secrets.token_urlsafe(32)); \
+	print("AIRFLOW__API_AUTH__JWT_SECRET=" + secrets.token_urlsafe(32))' > $@
+	chmod 600 $@
+
+airflow-db: env $(SECRETS)
+	$(BIN)/airflow db migrate > $(LOCAL)/airflow/db-migrate.log 2>&1 || { cat $(LOCAL)/airflow/db-migrate.log; exit 1; }
+
+clean:
+	rm -rf $(LOCAL) $(VENV)

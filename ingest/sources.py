@@ -1,0 +1,40 @@
+"""Where the source services are: the real SEC and Yahoo, or the local replay server.
+
+Sample mode starts the replay server over EDGARFLOW_SAMPLE_DIR for the duration of a task;
+the HTTP client and everything after it run exactly as in live mode.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from ingest.settings import SEC_DATA_URL, SEC_WWW_URL, YAHOO_URL, Settings
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    sec_data: str  # data.sec.gov: submissions, companyfacts
+    sec_www: str  # www.sec.gov: ticker files, archives
+    yahoo: str
+
+    def companyfacts(self, cik: str) -> str:
+        return f"{self.sec_data}/api/xbrl/companyfacts/CIK{cik}.json"
+
+    def submissions(self, name: str) -> str:
+        return f"{self.sec_data}/submissions/{name}"
+
+    def tickers_exchange(self) -> str:
+        return f"{self.sec_www}/files/company_tickers_exchange.json"
+
+
+@contextmanager
+def open_endpoints(settings: Settings) -> Iterator[Endpoints]:
+    if settings.source_mode == "live":
+        yield Endpoints(SEC_DATA_URL, SEC_WWW_URL, YAHOO_URL)
+        return
+    from ingest.replay import ReplayServer
+
+    with ReplayServer(settings.sample_dir) as server:
+        yield Endpoints(server.base_url, server.base_url, server.base_url)

@@ -1,0 +1,67 @@
+"""Shared fixtures. Tests run against real components: files, an embedded PostgreSQL,
+gcp-storage-emulator, the replay server, dbt and GX."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "data" / "sample"
+APPLE, NVIDIA, TSMC, LPA = "0000320193", "0001045810", "0001046179", "0001997711"
+
+
+def sample_bytes(relpath: str) -> bytes:
+    """Decompressed bytes of a bundled sample file (stored .gz)."""
+    path = SAMPLE / relpath
+    if not path.exists():
+        path = path.with_name(path.name + ".gz")
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def make_sample_dir(dest: Path, ciks: list[str]) -> Path:
+    """A sample-layout directory holding only ``ciks`` (their facts, submissions and pages) and the ticker files."""
+    for dataset in ("companyfacts", "submissions"):
+        (dest / "edgar" / dataset).mkdir(parents=True, exist_ok=True)
+        for path in (SAMPLE / "edgar" / dataset).iterdir():
+            if any(path.name.startswith(f"CIK{cik}") for cik in ciks):
+                shutil.copy(path, dest / "edgar" / dataset / path.name)
+    shutil.copytree(SAMPLE / "edgar" / "tickers", dest / "edgar" / "tickers", dirs_exist_ok=True)
+    return dest
+
+
+@pytest.fixture
+def local_env(tmp_path, monkeypatch):
+    """EDGARFLOW_* settings pointing every local backend into tmp_path."""
+    monkeypatch.setenv("EDGARFLOW_STORAGE_URL", str(tmp_path / "store"))
+    monkeypatch.setenv("EDGARFLOW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    for name in ("EDGARFLOW_SOURCE_MODE", "EDGARFLOW_WAREHOUSE", "EDGARFLOW_SAMPLE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    """gcp-storage-emulator on loopback; yields the bucket name with STORAGE_EMULATOR_HOST set."""
+    import socket
+
+    from gcp_storage_emulator.server import create_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server("127.0.0.1", port, in_memory=True, default_bucket="edgarflow-test")
+    server.start()
+    previous = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{port}"
+    yield "edgarflow-test"
+    server.stop()
+    if previous is None:
+        os.environ.pop("STORAGE_EMULATOR_HOST", None)
+    else:
+        os.environ["STORAGE_EMULATOR_HOST"] = previous
