@@ -28,7 +28,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
+from typing import Self
+from urllib.parse import unquote, urlsplit
 
 from ingest.settings import Settings
 
@@ -46,7 +47,9 @@ NOT_FOUND_XML = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
     "<Message>The specified key does not exist.</Message><Key>{key}</Key></Error>"
 )
-HTML_PAGE = "<!DOCTYPE html>\n<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+)
 UNDECLARED_TOOL_PAGE = HTML_PAGE.format(
     title="SEC.gov | Request Rate Threshold Exceeded",
     text="Your Request Originates from an Undeclared Automated Tool. "
@@ -113,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         arrived = time.monotonic()
-        path = urlsplit(self.path).path
+        path = unquote(urlsplit(self.path).path)  # Yahoo symbols like ^GSPC arrive as %5EGSPC
         faults = self.server.faults
         faulty = bool(self.server.fault_pattern.search(path))
         with self.server.lock:
@@ -133,7 +136,9 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self._resource(path)
 
         with self.server.lock:
-            self.server.log.append(RecordedRequest(arrived, self.command, self.path, dict(self.headers), answer.status))
+            self.server.log.append(
+                RecordedRequest(arrived, self.command, self.path, dict(self.headers), int(answer.status))
+            )
         self._send(answer, send_body, truncate=faulty and faults.truncate and answer.status == HTTPStatus.OK)
 
     def _resource(self, path: str) -> _Answer:
@@ -144,12 +149,15 @@ class _Handler(BaseHTTPRequestHandler):
 
         stored = file.read_bytes()
         mtime = int(file.stat().st_mtime)
+        # One validator per stored file, whichever encoding goes out.
         validators = {
             "ETag": '"' + hashlib.sha256(stored).hexdigest()[:32] + '"',
             "Last-Modified": email.utils.formatdate(mtime, usegmt=True),
             "Vary": "Accept-Encoding",
         }
-        if _not_modified(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), validators["ETag"], mtime):
+        if _not_modified(
+            self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), validators["ETag"], mtime
+        ):
             return _Answer(HTTPStatus.NOT_MODIFIED, headers=validators)
 
         if file.suffix == ".gz":
@@ -223,11 +231,14 @@ class ReplayServer:
         if not self.sample_dir.is_dir():
             raise FileNotFoundError(f"sample directory not found: {self.sample_dir}")
         self._server = _Server((host, port), self.sample_dir, faults or Faults())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="replay-server", daemon=True)
+        # A short poll interval makes stop() quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="replay-server", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     @property
@@ -236,7 +247,7 @@ class ReplayServer:
         with self._server.lock:
             return list(self._server.log)
 
-    def start(self) -> ReplayServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -250,19 +261,24 @@ class ReplayServer:
             self._server.server_close()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a sample-layout directory as SEC and Yahoo would.")
-    parser.add_argument("--sample-dir", type=Path, default=None, help="default: EDGARFLOW_SAMPLE_DIR or the bundled sample")
+    parser.add_argument(
+        "--sample-dir", type=Path, default=None, help="default: EDGARFLOW_SAMPLE_DIR or the bundled sample"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)

@@ -1,0 +1,234 @@
+"""The HTTP client every extractor uses to talk to SEC (or the replay server).
+
+- Declares a User-Agent (SEC fair access) and accepts gzip.
+- Retries 429, 5xx, connection errors and timeouts with exponential backoff and
+  jitter, honouring Retry-After (urllib3's Retry does the policy).
+- Holds a request rate shared by every thread and every process on the machine
+  that uses the same limiter file (Airflow's LocalExecutor runs tasks as
+  separate processes). Every attempt, retries included, waits for the limiter.
+- Conditional GET: pass the previous ETag / Last-Modified, get 304 back as
+  ``FetchResult.not_modified``.
+
+Outcomes of ``get``: a FetchResult for 200, 304 and 404 (an answer, not an
+error: SEC says there is no such document, e.g. a filer without companyfacts).
+A 200 is returned whatever its content type, so an HTML error page reaches the
+raw zone and gets quarantined there, unless the caller passes ``expect_type``.
+BadResponse: the body was cut short or could not be decoded (or did not have
+``expect_type``). FetchError: anything else still failing once retries are spent.
+Errors carry the URL, the status and whatever body arrived.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import requests
+from pyrate_limiter import Rate, RateItem, SQLiteBucket
+from requests.adapters import HTTPAdapter
+from urllib3 import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from ingest.settings import LOCAL_DIR, Settings
+
+SAMPLE_USER_AGENT = "edgarflow sample-mode"
+DEFAULT_LIMITER_DB = LOCAL_DIR / "http" / "sec-rate-limit.sqlite"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A request reaches the server a little after it takes its slot, and that lag
+# varies; stretching the limiter's window by this much keeps every 1-second
+# window seen by the server within the limit.
+SEND_SLACK_MS = 50
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # final URL, after redirects
+    status: int  # 200; 304 when the validators sent still match; 404
+    body: bytes  # the entity with any gzip transfer encoding undone; b"" on 304
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+class FetchError(Exception):
+    def __init__(self, url: str, reason: str, status: int | None = None, body: bytes = b""):
+        super().__init__(f"{reason}: {url}")
+        self.url = url
+        self.status = status
+        self.body = body
+
+
+class BadResponse(FetchError):
+    """A 200 that cannot be trusted: truncated, undecodable, or not the content type asked for."""
+
+
+def _window(rate: float) -> Rate:
+    """A rate that admits at most ``rate`` requests in any 1-second window."""
+    if rate >= 1:
+        return Rate(math.floor(rate), 1000 + SEND_SLACK_MS)
+    return Rate(1, math.ceil(1000 / rate) + SEND_SLACK_MS)
+
+
+class RateLimiter:
+    """A sliding-window limit kept in a SQLite file, guarded by a file lock.
+
+    Every process and thread that opens the same ``db_path`` shares one budget.
+    The slot's timestamp is read while the file lock is held, so the window
+    log matches the real order in which requests were let through. (pyrate's
+    blocking ``Limiter.try_acquire`` stamps a waiting slot with a time computed
+    before it gets the lock back; with two processes that let 10 requests into
+    one second under a limit of 9.)
+    """
+
+    def __init__(self, rate: float, db_path: Path):
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._bucket = SQLiteBucket.init_from_file(
+            [_window(rate)], db_path=str(db_path), table="requests", use_file_lock=True
+        )
+
+    def acquire(self) -> None:
+        """Block until a request may be sent."""
+        bucket = self._bucket
+        while True:
+            with bucket.lock:
+                item = RateItem("request", bucket.now())
+                if bucket.put(item):
+                    bucket.leak(item.timestamp)  # drop entries older than the window
+                    return
+                wait_ms = bucket.waiting(item)
+            assert isinstance(wait_ms, int)  # SQLiteBucket is synchronous
+            time.sleep(max(wait_ms, 1) / 1000)
+
+    def close(self) -> None:
+        self._bucket.close()
+
+
+class _LimitedRetry(Retry):
+    """urllib3 retries below the requests adapter; make each retry wait for the limiter too."""
+
+    limiter: RateLimiter | None = None
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.limiter = self.limiter
+        return retry
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        super().sleep(response)  # backoff or Retry-After
+        if self.limiter is not None:
+            self.limiter.acquire()
+
+
+class _LimitedAdapter(HTTPAdapter):
+    def __init__(self, limiter: RateLimiter, retry: _LimitedRetry):
+        super().__init__(max_retries=retry, pool_maxsize=16)
+        self._limiter = limiter
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self._limiter.acquire()  # first attempt; retries acquire in _LimitedRetry.sleep
+        return super().send(request, *args, **kwargs)
+
+
+class SecClient:
+    """User-Agent, timeout, retry count and rate come from Settings.
+
+    ``limiter_db`` is the file that carries the shared rate budget: every
+    client on the machine opened with the same path shares one limit.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        limiter_db: Path = DEFAULT_LIMITER_DB,
+        backoff_factor: float = 0.5,
+        backoff_jitter: float = 0.5,
+    ):
+        # Live mode cannot get here without a User-Agent (Settings enforces it).
+        user_agent = settings.sec_user_agent or SAMPLE_USER_AGENT
+        if not user_agent.strip():
+            raise ValueError("a User-Agent is required (SEC fair access)")
+        self.timeout = settings.http_timeout
+        self._limiter = RateLimiter(settings.sec_rate_limit, limiter_db)
+        retry = _LimitedRetry(
+            total=settings.http_retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods={"GET", "HEAD"},
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_jitter,
+            respect_retry_after_header=True,
+            raise_on_status=False,  # hand back the last answer; get() turns it into FetchError
+        )
+        retry.limiter = self._limiter
+        adapter = _LimitedAdapter(self._limiter, retry)
+        self._session = requests.Session()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip"})
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        expect_type: str | None = None,
+    ) -> FetchResult:
+        """GET ``url``; with ``etag``/``last_modified`` it is a conditional GET.
+
+        ``expect_type``: the media type a 200 must carry, else BadResponse (None accepts any).
+        """
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            response = self._session.get(url, headers=headers, timeout=self.timeout)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            raise BadResponse(url, f"body cut short or undecodable ({exc})") from exc
+        except requests.RequestException as exc:
+            raise FetchError(url, f"no answer after retries ({exc})") from exc
+
+        status, body = response.status_code, response.content
+        content_type = response.headers.get("Content-Type")
+        if status not in (200, 304, 404):
+            raise FetchError(url, f"HTTP {status}", status, body)
+        if status == 200 and expect_type and _media_type(content_type) != expect_type:
+            raise BadResponse(url, f"expected {expect_type}, got {content_type}", status, body)
+        return FetchResult(
+            url=response.url,
+            status=status,
+            body=body,
+            etag=response.headers.get("ETag") or (etag if status == 304 else None),
+            last_modified=response.headers.get("Last-Modified") or (last_modified if status == 304 else None),
+            content_type=content_type,
+        )
+
+    def close(self) -> None:
+        self._session.close()
+        self._limiter.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
