@@ -35,8 +35,8 @@ def edgar_nightly():
         return nightly.plan_universe(params["ciks"], params["tickers"])
 
     @task
-    def extract(ciks: list[str], ds=None) -> dict:
-        return nightly.extract(ciks, ds)
+    def extract(ciks: list[str], ds=None, run_id=None) -> dict:
+        return nightly.extract(ciks, ds, run_id)
 
     @task
     def normalize(extraction: dict, run_id=None) -> dict:

@@ -8,16 +8,17 @@ and the other filers proceed.
 
 from __future__ import annotations
 
+import gzip
 import logging
 from dataclasses import dataclass, field
 from datetime import date
 
 import orjson
 
-from ingest.http_client import FetchError, SecClient
-from ingest.landing import Landed, land
+from ingest.http_client import BadResponse, FetchError, SecClient
+from ingest.landing import Landed, land, quarantine, raw_key
 from ingest.settings import Settings
-from ingest.sources import Endpoints, open_endpoints
+from ingest.sources import Endpoints
 from ingest.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -37,16 +38,17 @@ class Extraction:
         }
 
 
-def extract_edgar(settings: Settings, store: ObjectStore, ciks: list[str], ingest_date: date) -> Extraction:
+def extract_edgar(
+    settings: Settings, store: ObjectStore, endpoints: Endpoints, ciks: list[str], ingest_date: date, run_id: str
+) -> Extraction:
     result = Extraction()
-    with open_endpoints(settings) as endpoints, SecClient(settings) as client:
+    with SecClient(settings) as client:
+        fetch = _Fetcher(client, store, result, ingest_date, run_id)
         for cik in ciks:
-            _fetch(client, store, result, ingest_date, cik, "companyfacts", f"CIK{cik}.json", endpoints.companyfacts(cik))
-            main = _fetch(
-                client, store, result, ingest_date, cik, "submissions", f"CIK{cik}.json", endpoints.submissions(f"CIK{cik}.json")
-            )
+            fetch(cik, "companyfacts", f"CIK{cik}.json", endpoints.companyfacts(cik))
+            main = fetch(cik, "submissions", f"CIK{cik}.json", endpoints.submissions(f"CIK{cik}.json"))
             for page in _submission_pages(main):
-                _fetch(client, store, result, ingest_date, cik, "submissions", page, endpoints.submissions(page))
+                fetch(cik, "submissions", page, endpoints.submissions(page))
     log.info(
         "extracted %d filers: %d objects landed, %d missing, %d failed",
         len(ciks), len(result.landed), len(result.missing), len(result.failed),
@@ -54,28 +56,33 @@ def extract_edgar(settings: Settings, store: ObjectStore, ciks: list[str], inges
     return result
 
 
-def _fetch(
-    client: SecClient,
-    store: ObjectStore,
-    result: Extraction,
-    ingest_date: date,
-    cik: str,
-    dataset: str,
-    name: str,
-    url: str,
-) -> bytes | None:
-    try:
-        response = client.get(url)
-    except FetchError as exc:
-        log.warning("giving up on %s: %s", url, exc)
-        result.failed.append({"cik": cik, "dataset": dataset, "url": url, "reason": str(exc)})
-        return None
-    if response.status == 404:
-        result.missing.append({"cik": cik, "dataset": dataset, "url": url})
-        return None
-    key = land(store, "sec", dataset, ingest_date, name, response.body)
-    result.landed.append(Landed("sec", dataset, cik, key))
-    return response.body
+@dataclass
+class _Fetcher:
+    client: SecClient
+    store: ObjectStore
+    result: Extraction
+    ingest_date: date
+    run_id: str
+
+    def __call__(self, cik: str, dataset: str, name: str, url: str) -> bytes | None:
+        try:
+            response = self.client.get(url)
+        except BadResponse as exc:
+            # A cut-short or undecodable body: keep what arrived, with the reason.
+            key = raw_key("sec", dataset, self.ingest_date, name)
+            quarantine(self.store, key, gzip.compress(exc.body), str(exc), self.run_id, cik=cik, url=url)
+            self.result.failed.append({"cik": cik, "dataset": dataset, "url": url, "reason": str(exc)})
+            return None
+        except FetchError as exc:
+            log.warning("giving up on %s: %s", url, exc)
+            self.result.failed.append({"cik": cik, "dataset": dataset, "url": url, "reason": str(exc)})
+            return None
+        if response.not_found:
+            self.result.missing.append({"cik": cik, "dataset": dataset, "url": url})
+            return None
+        key = land(self.store, "sec", dataset, self.ingest_date, name, response.body)
+        self.result.landed.append(Landed("sec", dataset, cik, key))
+        return response.body
 
 
 def _submission_pages(main: bytes | None) -> list[str]:

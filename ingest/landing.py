@@ -40,15 +40,15 @@ def read_raw(store: ObjectStore, key: str) -> bytes:
     return gzip.decompress(store.get(key))
 
 
-def quarantine(store: ObjectStore, landed: Landed, reason: str, run_id: str) -> str:
-    """Copy a landed object's raw bytes to the quarantine zone with a reason file beside it."""
-    key = "quarantine/" + landed.key.removeprefix("raw/")
-    store.put(key, store.get(landed.key), content_type="application/gzip")
-    note = {
-        **landed.to_dict(),
-        "reason": reason,
-        "run_id": run_id,
-        "quarantined_at": datetime.now(timezone.utc).isoformat(),
-    }
+def quarantine(store: ObjectStore, raw: str, gz_body: bytes, reason: str, run_id: str, **about: str) -> str:
+    """Keep bad bytes under quarantine/, mirroring their raw-zone key ``raw``, with a reason beside them."""
+    key = "quarantine/" + raw.removeprefix("raw/")
+    store.put(key, gz_body, content_type="application/gzip")
+    note = {"raw_key": raw, "reason": reason, "run_id": run_id, **about,
+            "quarantined_at": datetime.now(timezone.utc).isoformat()}
     store.put(key + ".reason.json", json.dumps(note, indent=2).encode(), content_type="application/json")
     return key
+
+
+def quarantine_landed(store: ObjectStore, landed: Landed, reason: str, run_id: str) -> str:
+    return quarantine(store, landed.key, store.get(landed.key), reason, run_id, **landed.to_dict())

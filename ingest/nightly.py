@@ -11,6 +11,7 @@ from datetime import date
 from ingest.extract import extract_edgar
 from ingest.landing import Landed
 from ingest.settings import Settings
+from ingest.sources import open_endpoints
 from ingest.stage_edgar import stage_edgar
 from ingest.storage import open_store
 from ingest.universe import sample_ciks, select
@@ -28,16 +29,17 @@ def plan_universe(ciks: list[str] | None = None, tickers: list[str] | None = Non
 
 def _ticker_map(settings: Settings) -> dict[str, str]:
     from ingest.http_client import SecClient
-    from ingest.sources import open_endpoints
     from ingest.universe import ticker_map
 
     with open_endpoints(settings) as endpoints, SecClient(settings) as client:
         return ticker_map(client.get(endpoints.tickers_exchange()).body)
 
 
-def extract(ciks: list[str], ingest_date: str) -> dict:
+def extract(ciks: list[str], ingest_date: str, run_id: str) -> dict:
     settings = Settings()
-    return extract_edgar(settings, open_store(settings.storage_url), ciks, date.fromisoformat(ingest_date)).to_dict()
+    store = open_store(settings.storage_url)
+    with open_endpoints(settings) as endpoints:
+        return extract_edgar(settings, store, endpoints, ciks, date.fromisoformat(ingest_date), run_id).to_dict()
 
 
 def normalize(extraction: dict, run_id: str) -> dict:

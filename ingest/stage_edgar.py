@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ingest.landing import Landed, quarantine, read_raw
+from ingest.landing import Landed, quarantine_landed, read_raw
 from ingest.normalize import BadPayload, normalize_companyfacts, normalize_submissions
 from ingest.staging import write_staged
 from ingest.storage import ObjectStore
@@ -31,8 +31,8 @@ def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Stagin
         groups[(item.cik, item.dataset)].append(item)
 
     for (cik, dataset), items in sorted(groups.items()):
-        # The main submissions document sorts before its -submissions-NNN pages.
-        items.sort(key=lambda x: x.key)
+        # The main document first, then its -submissions-NNN pages in order.
+        items.sort(key=lambda x: ("-submissions-" in x.key, x.key))
         try:
             bodies = [read_raw(store, x.key) for x in items]
             if dataset == "companyfacts":
@@ -48,7 +48,7 @@ def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Stagin
             log.warning("quarantining %s %s: %s", dataset, cik, reason)
             for item in items:
                 result.quarantined.append(
-                    {"cik": cik, "dataset": dataset, "key": quarantine(store, item, reason, run_id), "reason": reason}
+                    {"cik": cik, "dataset": dataset, "key": quarantine_landed(store, item, reason, run_id), "reason": reason}
                 )
             continue
         for name, table in tables.items():

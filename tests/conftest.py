@@ -11,6 +11,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Airflow reads its configuration at import: point it at the repo's DAGs and a test-only home.
+os.environ.update(
+    AIRFLOW_HOME=str(REPO / ".local" / "airflow-test"),
+    AIRFLOW_CONFIG=str(REPO / "airflow.cfg"),
+    AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{REPO / '.local' / 'airflow-test' / 'airflow.db'}",
+    DO_NOT_TRACK="1",
+)
 SAMPLE = REPO / "data" / "sample"
 APPLE, NVIDIA, TSMC, LPA = "0000320193", "0001045810", "0001046179", "0001997711"
 
