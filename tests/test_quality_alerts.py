@@ -1,0 +1,91 @@
+"""Alerts reach a real HTTP server on loopback, carry the failing checks, and never leak the webhook URL."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from quality.alerts import AlertFailed, post_alert
+from quality.gate import FailedCheck
+
+SECRET_PATH = "/hooks/T0000/B0000/s3cr3t-token"
+CHECK = FailedCheck(
+    expectation="expect_column_values_to_match_regex(cik)",
+    expected="regex='^\\\\d{10}$', mostly=0.99",
+    unexpected_count=9696,
+    unexpected_percent=5.0,
+    observed=None,
+    examples=("cik='320193' tag='Assets'",),
+    affected=("0000320193",),
+    affected_count=1,
+)
+
+
+@pytest.fixture
+def webhook():
+    """A webhook that records what it receives; answers 503 once for /flaky, 404 off SECRET_PATH."""
+    received: list[dict] = []
+    flaky = {"left": 1}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/flaky" and flaky["left"]:
+                flaky["left"] -= 1
+                status = 503
+            else:
+                status = 200 if self.path in (SECRET_PATH, "/flaky") else 404
+            if status == 200:
+                received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_alert_arrives_with_the_failing_checks(webhook):
+    base, received = webhook
+    post_alert(base + SECRET_PATH, "scheduled__2026-11-21T06:30:00+00:00", "staged", [CHECK])
+
+    (alert,) = received
+    assert alert["type"] == "application/json"
+    body = alert["body"]
+    assert body["run_id"] == "scheduled__2026-11-21T06:30:00+00:00" and body["stage"] == "staged"
+    assert body["failing_checks"][0]["expectation"] == CHECK.expectation
+    assert body["failing_checks"][0]["examples"] == ["cik='320193' tag='Assets'"]
+    assert body["text"].startswith("edgarflow staged gate failed") and "9696 unexpected" in body["text"]
+    assert "s3cr3t" not in json.dumps(body)
+
+
+def test_a_transient_server_error_is_retried(webhook):
+    base, received = webhook
+    post_alert(base + "/flaky", "r1", "warehouse", [CHECK])
+    assert [a["path"] for a in received] == ["/flaky"]
+
+
+def test_a_refused_alert_raises_without_the_url(webhook):
+    base, _ = webhook
+    with pytest.raises(AlertFailed, match="HTTP 404") as failed:
+        post_alert(base + "/hooks/wrong/s3cr3t-token", "r1", "staged", [CHECK])
+    assert "s3cr3t" not in str(failed.value) and failed.value.__cause__ is None
+
+
+def test_an_unreachable_webhook_raises_without_the_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens here
+    with pytest.raises(AlertFailed, match="127.0.0.1") as failed:
+        post_alert(f"http://127.0.0.1:{port}{SECRET_PATH}", "r1", "staged", [CHECK], timeout=2)
+    assert "s3cr3t" not in str(failed.value) and failed.value.__suppress_context__

