@@ -6,6 +6,9 @@ needs from Settings, and reads only what the stage before it wrote.
 
 from __future__ import annotations
 
+import json
+import logging
+from collections import Counter
 from datetime import date
 
 from ingest.extract import extract_edgar
@@ -13,8 +16,13 @@ from ingest.landing import Landed
 from ingest.settings import Settings
 from ingest.sources import open_endpoints
 from ingest.stage_edgar import stage_edgar
-from ingest.storage import open_store
+from ingest.storage import local_copies, open_store
 from ingest.universe import sample_ciks, select
+
+log = logging.getLogger(__name__)
+
+# Parents before children: filings and facts reference companies.
+PG_LOAD_ORDER = ("companies", "filings", "facts")
 
 
 def plan_universe(ciks: list[str] | None = None, tickers: list[str] | None = None) -> list[str]:
@@ -43,9 +51,39 @@ def extract(ciks: list[str], ingest_date: str, run_id: str) -> dict:
 
 
 def normalize(extraction: dict, run_id: str) -> dict:
+    from ingest.pg_load import record_quarantine
+    from ingest.postgres import connect
+
     settings = Settings()
     landed = [Landed(**x) for x in extraction["landed"]]
-    return stage_edgar(open_store(settings.storage_url), landed, run_id).to_dict()
+    staging = stage_edgar(open_store(settings.storage_url), landed, run_id).to_dict()
+    if staging["quarantined"]:
+        with connect(settings) as conn:
+            for q in staging["quarantined"]:
+                record_quarantine(
+                    conn, run_id=run_id, source="sec", dataset=q["dataset"], cik=q["cik"],
+                    object_key=q["key"], reason=q["reason"],
+                )
+    return staging
+
+
+def load_postgres(staging: dict, run_id: str) -> dict:
+    """Upsert this run's staged companies, filings and facts; one transaction per dataset."""
+    from ingest.pg_load import load_dataset
+    from ingest.postgres import connect
+
+    settings = Settings()
+    store = open_store(settings.storage_url)
+    # Re-listed rather than taken from `staging`: the staged gate may have restaged files.
+    keys = {d: [k for k in staging["staged"].get(d, []) if store.exists(k)] for d in PG_LOAD_ORDER}
+    results = {}
+    with connect(settings) as conn:
+        for dataset in PG_LOAD_ORDER:
+            with local_copies(store, keys[dataset]) as paths:
+                result = load_dataset(conn, dataset, paths, run_id=run_id)
+            results[dataset] = vars(result)
+            log.info("postgres %s: %s", dataset, result)
+    return results
 
 
 def load_warehouse() -> list[dict]:
@@ -53,3 +91,53 @@ def load_warehouse() -> list[dict]:
 
     settings = Settings()
     return [vars(x) for x in load_raw_tables(settings, open_store(settings.storage_url))]
+
+
+def build_marts(run_id: str) -> dict:
+    """`dbt build` of every model, snapshot, seed and test; run_results.json kept in the store."""
+    from ingest.transform import DbtRunError, run_dbt
+
+    settings = Settings()
+    store = open_store(settings.storage_url)
+    try:
+        run = run_dbt(settings, ["build"], run_id=_safe(run_id))
+    except DbtRunError as exc:
+        _keep_dbt_results(store, run_id, exc.run.run_results())
+        raise
+    _keep_dbt_results(store, run_id, run.run_results())
+    for node in sorted(run.nodes, key=lambda n: -n.execution_time)[:10]:
+        log.info("dbt %-10s %-55s %-7s %6.2fs", node.resource_type, node.name, node.status, node.execution_time)
+    return {"nodes": len(run.nodes), "statuses": dict(Counter(n.status for n in run.nodes))}
+
+
+def _keep_dbt_results(store, run_id: str, results: dict) -> None:
+    if results:
+        store.put(f"quality/dbt/run_id={_safe(run_id)}/run_results.json", json.dumps(results).encode())
+
+
+def _safe(run_id: str) -> str:
+    """Airflow run ids carry ':' and '+'; keep object keys and paths plain."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+
+
+def check_freshness(run_id: str, ciks: list[str]) -> dict:
+    """Freshness and completeness are monitored, not gating: a filer that lags its filings
+    index or failed to land is recorded and alerted, and the rest of the run is published."""
+    from quality.gate import GateFailed
+    from quality.tasks import gate_freshness
+
+    try:
+        return {"success": True, **gate_freshness(run_id, ciks)}
+    except GateFailed as exc:
+        log.warning("freshness/completeness: %s", exc)
+        return {"success": False, "failing": str(exc).splitlines()[:20]}
+
+
+def summarize(run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict) -> dict:
+    from ingest.run_summary import build_summary, record_summary, render
+
+    settings = Settings()
+    summary = build_summary(settings, run_id, extraction, staging, gates, pg_loads, marts)
+    record_summary(settings, "edgar_nightly", summary)
+    log.info("\n%s", render(summary))
+    return summary
