@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     sec_rate_limit: float = Field(default=9.0, gt=0, le=10)
     http_timeout: float = 30.0
     http_retries: int = 5
+    # Failed gates post here (Slack-style JSON); the URL often embeds a token, so it is a secret.
+    alert_webhook: SecretStr | None = None
 
     @model_validator(mode="after")
     def _live_needs_user_agent(self) -> Settings:

@@ -1,6 +1,6 @@
 """Post failed checks to a webhook (Slack-compatible `text` plus structured fields).
 
-The caller reads the URL from EDGARFLOW_ALERT_WEBHOOK. Webhook URLs often carry a token in
+The caller passes Settings.alert_webhook (EDGARFLOW_ALERT_WEBHOOK). Webhook URLs often carry a token in
 their path, so neither the URL nor the HTTP library's own error text (which quotes it) is ever
 put in a message; the payload holds only check names, counts and example values.
 """

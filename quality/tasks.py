@@ -7,7 +7,6 @@ set, and re-raised, so the task fails and nothing downstream of it runs.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable
 
 import duckdb
@@ -28,7 +27,6 @@ from quality.reconcile import duckdb_aggregates, postgres_aggregates, reconcile,
 
 log = logging.getLogger(__name__)
 
-ALERT_WEBHOOK_ENV = "EDGARFLOW_ALERT_WEBHOOK"
 MARTS = "marts"  # the DuckDB schema dbt builds the marts in
 STAGED_SUITES = {
     "companies": suites.staged_companies,
@@ -121,11 +119,11 @@ def _recorded(conn, gate: Callable[[], GateResult]) -> GateResult:
 
 
 def _alert(result: GateResult) -> None:
-    webhook = os.environ.get(ALERT_WEBHOOK_ENV)
-    if not webhook:
+    webhook = Settings().alert_webhook
+    if webhook is None:
         return
     try:
-        post_alert(webhook, result.run_id, result.stage, result.failing)
+        post_alert(webhook.get_secret_value(), result.run_id, result.stage, result.failing)
     except AlertFailed as exc:
         # The gate's own failure is what the task must report; a lost alert is only logged.
         log.error("could not alert on the failed %s gate: %s", result.stage, exc)

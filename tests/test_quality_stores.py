@@ -176,7 +176,7 @@ def test_warehouse_freshness_against_the_submissions_index(env):
 def test_staged_gate_task_quarantines_records_and_alerts(env, tmp_path, monkeypatch, webhook):
     settings, _, table, conn = env
     base, received = webhook
-    monkeypatch.setenv(tasks.ALERT_WEBHOOK_ENV, base + SECRET_PATH)
+    monkeypatch.setenv("EDGARFLOW_ALERT_WEBHOOK", base + SECRET_PATH)
     own = settings.model_copy(update={"storage_url": str(tmp_path / "store")})
     store = LocalStore(own.storage_url)
     df = table.to_pandas()
