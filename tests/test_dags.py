@@ -45,11 +45,19 @@ def test_edgar_nightly_graph(dagbag):
         ("normalize", "gate_staged"),
         ("gate_staged", "load_postgres"),
         ("gate_staged", "load_warehouse"),
-        ("load_warehouse", "build_marts"),
+        ("load_postgres", "reconcile"),
+        ("load_warehouse", "reconcile"),
+        ("reconcile", "build_marts"),
         ("build_marts", "gate_marts"),
-        ("load_postgres", "summarize"),
-        ("gate_marts", "summarize"),
+        ("gate_marts", "check_freshness"),
+        ("plan_universe", "check_freshness"),
+        # summarize reports on every stage
+        *{(t, "summarize") for t in ("extract", "normalize", "gate_staged", "load_postgres", "reconcile",
+                                      "build_marts", "gate_marts", "check_freshness")},
     }
+    # Gates stand between every stage and the next.
+    assert "gate_staged" in dag.get_task("load_postgres").upstream_task_ids
+    assert "reconcile" in dag.get_task("build_marts").upstream_task_ids
     assert dag.catchup is False
 
 

@@ -70,9 +70,9 @@ def test_postgres_rows(pipeline_run):
 def test_warehouse_rows_and_apple_revenue(pipeline_run):
     _, settings = pipeline_run
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        assert con.sql("SELECT count(*) FROM raw.edgar_facts").fetchone()[0] == 24_579 + 768
-        assert con.sql("SELECT count(DISTINCT cik) FROM marts.fct_financial_statements").fetchone()[0] == 2
-        revenue = con.sql(
+        assert con.execute("SELECT count(*) FROM raw.edgar_facts").fetchone()[0] == 24_579 + 768
+        assert con.execute("SELECT count(DISTINCT cik) FROM marts.fct_financial_statements").fetchone()[0] == 2
+        revenue = con.execute(
             """
             SELECT value, unit, accession_number FROM marts.fct_financial_statements
             WHERE cik = '0000320193' AND metric = 'revenue' AND fiscal_period = 'FY'
