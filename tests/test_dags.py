@@ -44,6 +44,7 @@ def test_edgar_nightly_graph(dagbag):
         ("extract", "normalize"),
         ("normalize", "gate_staged"),
         ("gate_staged", "load_postgres"),
+        ("normalize", "load_postgres"),  # which companies this run staged
         ("gate_staged", "load_warehouse"),
         ("load_postgres", "reconcile"),
         ("load_warehouse", "reconcile"),
