@@ -90,16 +90,22 @@ def render(summary: dict) -> str:
         f"quarantined {summary['quarantined']:,})",
         f"  facts landed         {summary['facts_landed']:>12,}",
         "  PostgreSQL rows",
-        *(f"    {t:<40}{n:>12,}" for t, n in pg.items()),
+        *(f"    {t:<40}{n:>12,}" for t, n in sorted(pg.items())),
         "  warehouse rows",
-        *(f"    {t:<40}{n:>12,}" for t, n in wh.items()),
+        *(f"    {t:<40}{n:>12,}" for t, n in sorted(wh.items())),
         "  gates",
-        *(f"    {g:<40}{'passed' if r.get('success', True) else 'FAILED'}" for g, r in summary["gates"].items()),
+        *(f"    {g:<40}{_outcome(r)}" for g, r in sorted(summary["gates"].items())),
         f"  warehouse            {summary['warehouse']}",
         "  try:",
         f'    .venv/bin/python -m ingest.query "{EXAMPLE_QUERY}"',
     ]
     return "\n".join(lines)
+
+
+def _outcome(result: dict) -> str:
+    if result.get("success", True):
+        return "passed"
+    return "WARNING (alerted, not blocking)" if result.get("blocking") is False else "FAILED"
 
 
 def main() -> None:
