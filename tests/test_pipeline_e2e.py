@@ -9,8 +9,10 @@ from pathlib import Path
 
 import duckdb
 import orjson
+import psycopg
 import pytest
 from airflow.dag_processing.dagbag import BundleDagBag
+from psycopg.conninfo import make_conninfo
 from conftest import APPLE, LPA, REPO, make_sample_dir, sample_bytes
 
 from ingest.postgres import connect
@@ -18,14 +20,17 @@ from ingest.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory):
+def pipeline_run(tmp_path_factory, pg_dsn):
     """One DAG run over Apple (facts + submissions) and LPA (facts only, cik sent as a string)."""
     tmp = tmp_path_factory.mktemp("e2e")
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # a database of its own on the session's server
+        conn.execute("DROP DATABASE IF EXISTS e2e WITH (FORCE)")
+        conn.execute("CREATE DATABASE e2e")
     env = {
         "EDGARFLOW_SAMPLE_DIR": str(make_sample_dir(tmp / "sample", [APPLE, LPA])),
         "EDGARFLOW_STORAGE_URL": str(tmp / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
-        "EDGARFLOW_PG_DATA_DIR": str(tmp / "pg"),
+        "EDGARFLOW_PG_DSN": make_conninfo(pg_dsn, dbname="e2e"),
     }
     mp = pytest.MonkeyPatch()
     for name, value in env.items():
