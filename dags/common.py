@@ -1,6 +1,32 @@
 """Defaults shared by every edgarflow DAG."""
 
+from __future__ import annotations
+
+import logging
 from datetime import timedelta
+
+from ingest.settings import Settings
+from quality.alerts import AlertFailed, post_task_failure
+from quality.gate import GateFailed
+
+log = logging.getLogger(__name__)
+
+# Shared by every task that calls SEC: its slots divide SEC's rate budget between workers.
+SEC_POOL = "sec_api"
+
+
+def alert_on_failure(context) -> None:
+    """Post a failed task to EDGARFLOW_ALERT_WEBHOOK; gates have already posted their checks."""
+    error = context.get("exception")
+    webhook = Settings().alert_webhook
+    if webhook is None or isinstance(error, GateFailed):
+        return
+    ti = context["ti"]
+    try:
+        post_task_failure(webhook.get_secret_value(), ti.dag_id, ti.run_id, ti.task_id, f"{type(error).__name__}: {error}")
+    except AlertFailed as exc:
+        log.error("%s", exc)
+
 
 DEFAULT_ARGS = {
     "owner": "edgarflow",
@@ -9,4 +35,5 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
     "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": alert_on_failure,
 }

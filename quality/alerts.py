@@ -33,15 +33,41 @@ def post_alert(
     *,
     timeout: float = TIMEOUT,
 ) -> None:
+    """A failed gate: each failing check with its counts and examples."""
     lines = [f"edgarflow {stage} gate failed (run {run_id}): {len(failing_checks)} failing check(s)"]
     lines += [f"- {check.describe()}" for check in failing_checks]
-    payload = {
-        "text": "\n".join(lines),
-        "source": "edgarflow",
-        "run_id": run_id,
-        "stage": stage,
-        "failing_checks": [check.to_json() for check in failing_checks],
-    }
+    _send(
+        webhook_url,
+        {
+            "text": "\n".join(lines),
+            "source": "edgarflow",
+            "run_id": run_id,
+            "stage": stage,
+            "failing_checks": [check.to_json() for check in failing_checks],
+        },
+        timeout,
+    )
+
+
+def post_task_failure(
+    webhook_url: str, dag_id: str, run_id: str, task_id: str, error: str, *, timeout: float = TIMEOUT
+) -> None:
+    """A failed task that is not a gate (gates alert with their checks themselves)."""
+    _send(
+        webhook_url,
+        {
+            "text": f"edgarflow {dag_id}.{task_id} failed (run {run_id}): {error[:500]}",
+            "source": "edgarflow",
+            "run_id": run_id,
+            "stage": task_id,
+            "dag_id": dag_id,
+            "error": error[:2000],
+        },
+        timeout,
+    )
+
+
+def _send(webhook_url: str, payload: dict, timeout: float) -> None:
     with requests.Session() as session:
         session.mount("http://", HTTPAdapter(max_retries=_RETRY))
         session.mount("https://", HTTPAdapter(max_retries=_RETRY))

@@ -123,3 +123,41 @@ def pg_store(new_pg_database) -> str:
 
     migrate(new_pg_database)
     return new_pg_database
+
+
+def fresh_database(pg_dsn: str, name: str) -> str:
+    """DSN of a new, empty database ``name`` on the session's PostgreSQL server."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_conninfo(pg_dsn, dbname=name)
+
+
+_airflow_migrated = False
+
+
+def run_dag(dag_id: str, env: dict[str, str], logical_date):
+    """Run a DAG of dags/ in-process with ``env`` set (dag.test()); returns (dag_run, Settings under env).
+
+    Retries are dropped: in a test a failure is a result to assert on, not a blip to wait out."""
+    import subprocess
+    import sys
+
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    from ingest.settings import Settings
+
+    global _airflow_migrated
+    if not _airflow_migrated:
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+        _airflow_migrated = True
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        dag = BundleDagBag(dag_folder=str(REPO / "dags"), bundle_path=REPO / "dags").dags[dag_id]
+        for task in dag.tasks:
+            task.retries = 0
+        return dag.test(logical_date=logical_date), Settings()

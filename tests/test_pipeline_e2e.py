@@ -3,45 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import orjson
-import psycopg
 import pytest
-from airflow.dag_processing.dagbag import BundleDagBag
-from psycopg.conninfo import make_conninfo
-from conftest import APPLE, LPA, REPO, make_sample_dir, sample_bytes
+from conftest import APPLE, LPA, fresh_database, make_sample_dir, run_dag, sample_bytes
 
 from ingest.postgres import connect
-from ingest.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory, pg_dsn):
     """One DAG run over Apple (facts + submissions) and LPA (facts only, cik sent as a string)."""
     tmp = tmp_path_factory.mktemp("e2e")
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # a database of its own on the session's server
-        conn.execute("DROP DATABASE IF EXISTS e2e WITH (FORCE)")
-        conn.execute("CREATE DATABASE e2e")
     env = {
         "EDGARFLOW_SAMPLE_DIR": str(make_sample_dir(tmp / "sample", [APPLE, LPA])),
         "EDGARFLOW_STORAGE_URL": str(tmp / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
-        "EDGARFLOW_PG_DSN": make_conninfo(pg_dsn, dbname="e2e"),
+        "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "e2e"),
     }
-    mp = pytest.MonkeyPatch()
-    for name, value in env.items():
-        mp.setenv(name, value)
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
-    dag = BundleDagBag(dag_folder=str(REPO / "dags"), bundle_path=REPO / "dags").dags["edgar_nightly"]
-    for task in dag.tasks:
-        task.retries = 0  # a failure here is a bug to report, not a blip to wait out
-    run = dag.test(logical_date=dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc))
-    yield run, Settings()
-    mp.undo()
+    return run_dag("edgar_nightly", env, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc))
 
 
 def test_every_task_succeeded(pipeline_run):

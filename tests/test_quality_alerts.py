@@ -89,3 +89,13 @@ def test_an_unreachable_webhook_raises_without_the_url():
     with pytest.raises(AlertFailed, match="127.0.0.1") as failed:
         post_alert(f"http://127.0.0.1:{port}{SECRET_PATH}", "r1", "staged", [CHECK], timeout=2)
     assert "s3cr3t" not in str(failed.value) and failed.value.__suppress_context__
+
+
+def test_task_failure_alert(webhook):
+    from quality.alerts import post_task_failure
+
+    base, received = webhook
+    post_task_failure(base + SECRET_PATH, "edgar_nightly", "manual__1", "load_postgres", "LoadError: duplicate key")
+    (alert,) = received
+    assert alert["body"]["stage"] == "load_postgres" and alert["body"]["dag_id"] == "edgar_nightly"
+    assert "LoadError: duplicate key" in alert["body"]["text"]

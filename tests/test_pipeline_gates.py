@@ -1,0 +1,78 @@
+"""A failing gate stops the DAG: nothing downstream runs, the result is stored, an alert is posted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import orjson
+import pytest
+from conftest import LPA, fresh_database, run_dag, sample_bytes
+
+from ingest.postgres import connect
+
+
+@pytest.fixture
+def webhook():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def _sample_with_reversed_periods(root):
+    """LPA's real companyfacts with every duration's start and end swapped: still well-formed JSON
+    that normalizes, but wrong data that only the staged gate can catch."""
+    doc = orjson.loads(sample_bytes(f"edgar/companyfacts/CIK{LPA}.json"))
+    for concepts in doc["facts"].values():
+        for concept in concepts.values():
+            for facts in concept["units"].values():
+                for fact in facts:
+                    if "start" in fact:
+                        fact["start"], fact["end"] = fact["end"], fact["start"]
+    folder = root / "edgar" / "companyfacts"
+    folder.mkdir(parents=True)
+    (folder / f"CIK{LPA}.json.gz").write_bytes(gzip.compress(orjson.dumps(doc)))
+    return root
+
+
+def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhook):
+    url, received = webhook
+    env = {
+        "EDGARFLOW_SAMPLE_DIR": str(_sample_with_reversed_periods(tmp_path / "sample")),
+        "EDGARFLOW_STORAGE_URL": str(tmp_path / "store"),
+        "EDGARFLOW_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "gates"),
+        "EDGARFLOW_ALERT_WEBHOOK": url,
+    }
+    run, settings = run_dag("edgar_nightly", env, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc))
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["normalize"] == "success" and states["gate_staged"] == "failed"
+    downstream = {"load_postgres", "load_warehouse", "reconcile", "build_marts", "gate_marts", "summarize"}
+    assert {states[t] for t in downstream} == {"upstream_failed"}
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+    with connect(settings) as conn:
+        assert conn.execute("SELECT count(*) FROM edgar.financial_facts").fetchone()[0] == 0
+        failed = conn.execute("SELECT stage, suite, failing FROM edgar.dq_results WHERE NOT success").fetchall()
+    assert [(stage, suite) for stage, suite, _ in failed] == [("staged", "staged_facts")]
+    assert "period_start" in json.dumps(failed[0][2])
+
+    (alert,) = received  # the gate's own alert; the task-failure callback does not repeat it
+    assert alert["stage"] == "staged" and alert["run_id"] == run.run_id
+    assert any("period_start" in json.dumps(check) for check in alert["failing_checks"])
