@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # Airflow reads its configuration at import: point it at the repo's DAGs and a test-only home.
+(REPO / ".local" / "airflow-test").mkdir(parents=True, exist_ok=True)
 os.environ.update(
     AIRFLOW_HOME=str(REPO / ".local" / "airflow-test"),
     AIRFLOW_CONFIG=str(REPO / "airflow.cfg"),
@@ -152,7 +153,8 @@ def run_dag(dag_id: str, env: dict[str, str], logical_date):
 
     global _airflow_migrated
     if not _airflow_migrated:
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+        migrated = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True)
+        assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
         _airflow_migrated = True
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
