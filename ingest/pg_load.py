@@ -101,6 +101,12 @@ DATASETS: dict[str, Dataset] = {
         ),
         key=("ticker", "trade_date"),
     ),
+    # Latest signals per company, published from the warehouse marts.
+    "signals": Dataset(
+        table="edgar.signals",
+        columns=("cik", "accession_number", "as_of_date", "category", "name", "value", "confidence"),
+        key=("cik", "category", "name", "as_of_date"),
+    ),
 }
 
 

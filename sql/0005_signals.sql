@@ -1,6 +1,7 @@
 -- 0005: signals published from the warehouse marts, one row per company,
--- signal and as-of date; accession_number points at the filing a signal comes
--- from when it comes from one.
+-- signal and as-of date; accession_number names the filing a signal comes from.
+-- It is provenance, not a foreign key: a filer known only from companyfacts has
+-- no filings index, and its signals still trace to their accession.
 
 CREATE TABLE IF NOT EXISTS edgar.signals (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -11,8 +12,7 @@ CREATE TABLE IF NOT EXISTS edgar.signals (
     name             text NOT NULL,
     value            numeric,
     confidence       numeric CHECK (confidence BETWEEN 0 AND 1),
-    computed_at      timestamptz NOT NULL DEFAULT now(),
-    FOREIGN KEY (cik, accession_number) REFERENCES edgar.filings (cik, accession_number)
+    computed_at      timestamptz NOT NULL DEFAULT now()
 );
 
 -- Natural key (re-publishing a signal replaces it) and, with as_of_date

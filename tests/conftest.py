@@ -163,3 +163,16 @@ def run_dag(dag_id: str, env: dict[str, str], logical_date):
         for task in dag.tasks:
             task.retries = 0
         return dag.test(logical_date=logical_date), Settings()
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory):
+    """The whole sample's raw tables and one `dbt build` over them: (settings, run)."""
+    from warehouse_fixture import build_raw_warehouse
+
+    from ingest.transform import run_dbt
+
+    root = tmp_path_factory.mktemp("dbt_warehouse")
+    settings = build_raw_warehouse(root)
+    run = run_dbt(settings, ["build"], run_id="build", artifacts_dir=root / "dbt")
+    return settings, run

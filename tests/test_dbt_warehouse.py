@@ -17,15 +17,6 @@ FORD, SOUTHWEST, META, ALPHABET, TESLA, SNOWFLAKE = (
 )  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory):
-    """The sample's raw tables and one `dbt build` over them: (settings, run)."""
-    root = tmp_path_factory.mktemp("dbt_warehouse")
-    settings = build_raw_warehouse(root)
-    run = run_dbt(settings, ["build"], run_id="build", artifacts_dir=root / "dbt")
-    return settings, run
-
-
 def query(settings, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()

@@ -1,0 +1,63 @@
+"""Latest signals go from the warehouse mart to PostgreSQL in one load and read back equal."""
+
+from __future__ import annotations
+
+import duckdb
+import psycopg
+import pytest
+
+from ingest.pg_load import load_dataset
+from ingest.postgres import connect
+from ingest.publish_signals import SIGNALS, latest_signal_rows, publish_signals
+from ingest.settings import Settings
+from ingest.storage import open_store
+from ingest.warehouse import staged_keys
+
+NVIDIA = "0001045810"
+
+
+@pytest.fixture
+def settings(warehouse, pg_store):
+    """The built warehouse, and PostgreSQL loaded from the same staged companies and facts."""
+    built, _ = warehouse
+    settings = Settings(duckdb_path=built.duckdb_path, storage_url=built.storage_url, pg_dsn=pg_store)
+    store = open_store(settings.storage_url)
+    with connect(settings) as conn:
+        for dataset in ("companies", "facts"):
+            load_dataset(conn, dataset, [store.uri(k) for k in staged_keys(store, dataset)])
+    return settings
+
+
+def test_publishes_latest_report_per_company(settings):
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        (as_of, accession, net_margin, f_score, tests) = con.execute(
+            "select as_of_date, as_of_accession_number, net_margin, piotroski_f_score, piotroski_tests_available "
+            "from marts.fct_financial_signals where cik = ? order by as_of_date desc limit 1",
+            [NVIDIA],
+        ).fetchone()
+        companies = con.execute("select count(distinct cik) from marts.fct_financial_signals").fetchone()[0]
+
+    outcome = publish_signals(settings, run_id="publish-1")
+    assert outcome["companies"] == companies and outcome["inserted"] == outcome["signals"] > companies
+
+    with psycopg.connect(settings.pg_dsn.get_secret_value()) as conn:
+        rows = dict(
+            (name, (value, confidence, acc, day))
+            for name, value, confidence, acc, day in conn.execute(
+                "select name, value, confidence, accession_number, as_of_date from serving.latest_signals where cik = %s",
+                (NVIDIA,),
+            )
+        )
+    assert rows["net_margin"] == (net_margin, 1, accession, as_of)
+    assert rows["piotroski_f_score"][0] == f_score
+    assert rows["piotroski_f_score"][1] == round(tests / 9, 4)
+    assert set(rows) <= set(SIGNALS)
+
+    # Publishing the same marts again changes nothing.
+    again = publish_signals(settings, run_id="publish-2")
+    assert (again["inserted"], again["updated"]) == (0, 0)
+
+
+def test_null_signals_are_not_published(settings):
+    rows = latest_signal_rows(settings)
+    assert rows.num_rows > 0 and rows["value"].null_count == 0
