@@ -5,7 +5,10 @@
 | daily    | 06:30 | 01:30 / 02:30   | after SEC's nightly recompile of submissions and companyfacts |
 
 Every stage reads only what the one before it wrote, and gates (GX) stop the run before bad
-data moves on. Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`.
+data moves on. A scheduled run fetches only what changed since the last successful run (see
+ingest/extract.py). Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
+`--conf '{"filed_from": "2026-01-01", "filed_to": "2026-01-31"}'`, `--conf '{"full_refresh": true}'`,
+`--conf '{"bulk": true}'` (full refresh from SEC's nightly bulk zips).
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ from quality import tasks as gates
         "ciks": Param([], type="array", items={"type": "string", "pattern": r"^\d{1,10}$"},
                       description="Only these CIKs (default: the whole universe)"),
         "tickers": Param([], type="array", items={"type": "string"}, description="Only these tickers"),
+        "full_refresh": Param(False, type="boolean",
+                              description="Fetch everything again, ignoring what earlier runs landed"),
+        "bulk": Param(False, type="boolean",
+                      description="Full refresh from SEC's nightly companyfacts.zip and submissions.zip"),
+        "filed_from": Param(None, type=["null", "string"], format="date",
+                            description="Only filers with a filing on or after this date (YYYY-MM-DD)"),
+        "filed_to": Param(None, type=["null", "string"], format="date",
+                          description="Only filers with a filing on or before this date (YYYY-MM-DD)"),
     },
 )
 def edgar_nightly():
@@ -39,8 +50,11 @@ def edgar_nightly():
         return nightly.plan_universe(params["ciks"], params["tickers"])
 
     @task
-    def extract(ciks: list[str], ds=None, run_id=None) -> dict:
-        return nightly.extract(ciks, ds, run_id)
+    def extract(ciks: list[str], params=None, ds=None, run_id=None) -> dict:
+        return nightly.extract(
+            ciks, ds, run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],
+            filed_from=params["filed_from"], filed_to=params["filed_to"],
+        )
 
     @task
     def normalize(extraction: dict, run_id=None) -> dict:

@@ -9,6 +9,8 @@
 - Conditional GET: pass the previous ETag / Last-Modified, get 304 back as
   ``FetchResult.not_modified``.
 
+``stream`` hands a large body (a bulk archive) over in chunks as it arrives.
+
 Outcomes of ``get``: a FetchResult for 200, 304 and 404 (an answer, not an
 error: SEC says there is no such document, e.g. a filer without companyfacts).
 A 200 is returned whatever its content type, so an HTML error page reaches the
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -196,13 +200,20 @@ class SecClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            response = self._session.get(url, headers=headers, timeout=self.timeout)
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            raise BadResponse(url, f"body cut short or undecodable ({exc})") from exc
+            response = self._session.get(url, headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as exc:
             raise FetchError(url, f"no answer after retries ({exc})") from exc
-
-        status, body = response.status_code, response.content
+        with response:
+            # Read in chunks so that what did arrive of a body cut short is kept (BadResponse.body).
+            parts: list[bytes] = []
+            try:
+                parts.extend(response.iter_content(1 << 16))  # keeps the chunks read before an error
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                reason = f"body cut short or undecodable ({exc})"
+                raise BadResponse(url, reason, response.status_code, b"".join(parts)) from exc
+            except requests.RequestException as exc:
+                raise FetchError(url, f"no answer after retries ({exc})") from exc
+        status, body = response.status_code, b"".join(parts)
         content_type = response.headers.get("Content-Type")
         if status not in (200, 304, 404):
             raise FetchError(url, f"HTTP {status}", status, body)
@@ -217,6 +228,20 @@ class SecClient:
             content_type=content_type,
         )
 
+    @contextmanager
+    def stream(self, url: str, chunk_size: int = 1 << 20) -> Iterator[Iterator[bytes]]:
+        """GET ``url`` (200 expected) and yield its body as chunks while they arrive, so a
+        bulk archive is never held whole. The request takes a limiter slot and is retried like
+        ``get``; a body cut short raises BadResponse while iterating."""
+        try:
+            response = self._session.get(url, timeout=self.timeout, stream=True)
+        except requests.RequestException as exc:
+            raise FetchError(url, f"no answer after retries ({exc})") from exc
+        with response:
+            if response.status_code != 200:
+                raise FetchError(url, f"HTTP {response.status_code}", response.status_code, response.content)
+            yield _chunks(response, url, chunk_size)
+
     def close(self) -> None:
         self._session.close()
         self._limiter.close()
@@ -228,6 +253,15 @@ class SecClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _chunks(response: requests.Response, url: str, chunk_size: int) -> Iterator[bytes]:
+    try:
+        yield from response.iter_content(chunk_size)
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+        raise BadResponse(url, f"body cut short or undecodable ({exc})") from exc
+    except requests.RequestException as exc:
+        raise FetchError(url, f"body interrupted ({exc})") from exc
 
 
 def _media_type(content_type: str | None) -> str:

@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from datetime import date
 
-from ingest.extract import extract_edgar
+from ingest.extract import Mode, extract_edgar
 from ingest.landing import Landed
 from ingest.settings import Settings
 from ingest.sources import open_endpoints
@@ -43,11 +43,49 @@ def _ticker_map(settings: Settings) -> dict[str, str]:
         return ticker_map(client.get(endpoints.tickers_exchange()).body)
 
 
-def extract(ciks: list[str], ingest_date: str, run_id: str) -> dict:
+def extract(
+    ciks: list[str],
+    ingest_date: str,
+    run_id: str,
+    full_refresh: bool = False,
+    filed_from: str | None = None,
+    filed_to: str | None = None,
+    bulk: bool = False,
+) -> dict:
+    """Land what changed for ``ciks`` (see ingest.extract for the modes); record what was landed.
+
+    ``bulk``: a full refresh from SEC's nightly companyfacts.zip and submissions.zip instead of
+    two or more requests per filer.
+    """
+    from ingest.bulk import extract_bulk
+    from ingest.pg_load import record_quarantine
+    from ingest.postgres import connect
+    from ingest.source_state import SourceState, load_state, save_state
+
     settings = Settings()
     store = open_store(settings.storage_url)
+    day = date.fromisoformat(ingest_date)
+    mode = Mode(full_refresh or bulk, _date(filed_from), _date(filed_to))
+    with connect(settings) as conn:
+        known = SourceState() if mode.full_refresh else load_state(conn, settings.source_mode, ciks)
     with open_endpoints(settings) as endpoints:
-        return extract_edgar(settings, store, endpoints, ciks, date.fromisoformat(ingest_date), run_id).to_dict()
+        if bulk:
+            extraction = extract_bulk(settings, store, endpoints, ciks, day)
+        else:
+            extraction = extract_edgar(settings, store, endpoints, ciks, day, run_id, mode, known)
+    with connect(settings) as conn:
+        save_state(conn, settings.source_mode, run_id, extraction.new_state)
+        for failed in extraction.failed:
+            if "quarantine_key" in failed:  # a body cut short: its bytes are kept, say so where runs are read
+                record_quarantine(
+                    conn, run_id=run_id, source="sec", dataset=failed["dataset"], cik=failed["cik"],
+                    object_key=failed["quarantine_key"], reason=failed["reason"],
+                )
+    return extraction.to_dict()
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def normalize(extraction: dict, run_id: str) -> dict:
@@ -130,7 +168,7 @@ def check_freshness(run_id: str, ciks: list[str]) -> dict:
         return {"success": True, **gate_freshness(run_id, ciks)}
     except GateFailed as exc:
         log.warning("freshness/completeness: %s", exc)
-        return {"success": False, "failing": str(exc).splitlines()[:20]}
+        return {"success": False, "blocking": False, "failing": str(exc).splitlines()[:20]}
 
 
 def summarize(run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict) -> dict:

@@ -2,7 +2,10 @@
 
 It serves a directory in the sample layout (see DESIGN.md) over real HTTP on
 loopback, so sample runs and tests exercise the same client code as live runs.
-One server answers every path; clients point all their base URLs at it. Faults
+One server answers every path; clients point all their base URLs at it. It also
+serves SEC's nightly bulk archives (companyfacts.zip, submissions.zip), zipped from
+the sample on first request, and the bundled primary documents of a few real
+filings at their www.sec.gov archive paths (ARCHIVE_DOCUMENTS). Faults
 (throttling, outages, slow or broken answers) can be switched on per instance,
 and every request is recorded so tests can check rate and headers.
 
@@ -18,9 +21,13 @@ import argparse
 import email.utils
 import gzip
 import hashlib
+import mimetypes
 import re
+import shutil
+import tempfile
 import threading
 import time
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
@@ -41,6 +48,25 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/files/(company_tickers(?:_exchange)?\.json)"), "edgar/tickers/{}"),
     (re.compile(r"/v8/finance/chart/([A-Za-z0-9.^=-]{1,20})"), "market/yahoo_chart_api/{}.json"),
 )
+
+# Primary documents of real filings, bundled under edgar/xbrl with the names their source
+# repositories gave them: www.sec.gov archive path -> sample file.
+ARCHIVE_DOCUMENTS = {
+    "/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm": "edgar/xbrl/edgartools_Apple.10-K_inline.html",
+    "/Archives/edgar/data/320193/000032019325000057/aapl-20250329.htm":
+        "edgar/xbrl/edgartools_aapl-20250329_10Q_inline.htm",
+    "/Archives/edgar/data/1045810/000104581024000144/nvda-20240607.htm":
+        "edgar/xbrl/truealpha_NVDA_8K_SPLIT_000104581024000144.html",
+}
+
+# SEC's nightly bulk archives, built from the sample on first request: path -> (folder, member names).
+BULK_ARCHIVES = {
+    "/Archives/edgar/daily-index/xbrl/companyfacts.zip": ("edgar/companyfacts", re.compile(r"CIK\d{10}\.json")),
+    "/Archives/edgar/daily-index/bulkdata/submissions.zip": (
+        "edgar/submissions",
+        re.compile(r"CIK\d{10}(?:-submissions-\d{3})?\.json"),
+    ),
+}
 
 # Bodies shaped like the real services' error answers.
 NOT_FOUND_XML = (
@@ -85,6 +111,7 @@ class _Answer:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    file: Path | None = None  # a body too large to hold: streamed from this file instead of ``body``
 
 
 class _Server(ThreadingHTTPServer):
@@ -98,6 +125,25 @@ class _Server(ThreadingHTTPServer):
         self.log: list[RecordedRequest] = []
         self.seen: Counter[str] = Counter()  # requests per path, for the fault counters
         self.lock = threading.Lock()
+        self.workdir: Path | None = None  # built bulk archives, made on first request
+        self.build_lock = threading.Lock()
+
+    def bulk_archive(self, path: str) -> Path | None:
+        """The zip served at ``path``, built from the sample once per server."""
+        if path not in BULK_ARCHIVES:
+            return None
+        folder, members = BULK_ARCHIVES[path]
+        with self.build_lock:
+            if self.workdir is None:
+                self.workdir = Path(tempfile.mkdtemp(prefix="edgarflow-replay-"))
+            target = self.workdir / path.rsplit("/", 1)[1]
+            if not target.exists():
+                _build_zip(self.sample_dir / folder, members, target)
+        return target
+
+    def remove_workdir(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -142,8 +188,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(answer, send_body, truncate=faulty and faults.truncate and answer.status == HTTPStatus.OK)
 
     def _resource(self, path: str) -> _Answer:
+        archive = self.server.bulk_archive(path)
+        if archive is not None:
+            stat = archive.stat()
+            validators = {
+                "ETag": f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+                "Last-Modified": email.utils.formatdate(int(stat.st_mtime), usegmt=True),
+            }
+            if _not_modified(
+                self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"),
+                validators["ETag"], int(stat.st_mtime),
+            ):
+                return _Answer(HTTPStatus.NOT_MODIFIED, headers=validators)
+            return _Answer(HTTPStatus.OK, content_type="application/zip", headers=validators, file=archive)
+
         file = _locate(self.server.sample_dir, path)
         if file is None:
+            if (yahoo := _yahoo_answer(path)) is not None:
+                return yahoo
             key = escape(path.lstrip("/"))
             return _Answer(HTTPStatus.NOT_FOUND, NOT_FOUND_XML.format(key=key).encode(), "application/xml")
 
@@ -165,33 +227,69 @@ class _Handler(BaseHTTPRequestHandler):
                 validators["Content-Encoding"] = "gzip"
             else:
                 stored = gzip.decompress(stored)
-        return _Answer(HTTPStatus.OK, stored, headers=validators)
+        content_type = mimetypes.guess_type(path)[0] or "application/json"  # .htm documents; the APIs answer JSON
+        return _Answer(HTTPStatus.OK, stored, content_type, headers=validators)
 
     def _send(self, answer: _Answer, send_body: bool, truncate: bool) -> None:
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
+        length = answer.file.stat().st_size if answer.file else len(answer.body)
         if answer.status != HTTPStatus.NOT_MODIFIED:
             self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Content-Length", str(length))
         if truncate:
             self.send_header("Connection", "close")
         self.end_headers()
         if send_body:
-            self.wfile.write(answer.body[: len(answer.body) // 2] if truncate else answer.body)
+            sent = length // 2 if truncate else length
+            if answer.file:
+                with answer.file.open("rb") as f:
+                    while sent > 0 and (chunk := f.read(min(sent, 1 << 20))):
+                        self.wfile.write(chunk)
+                        sent -= len(chunk)
+            else:
+                self.wfile.write(answer.body[:sent])
         if truncate:
             self.close_connection = True
 
 
 def _locate(sample_dir: Path, path: str) -> Path | None:
     """The sample file behind a URL path: the .gz copy if stored, else the plain one."""
+    if path in ARCHIVE_DOCUMENTS:
+        return _stored(sample_dir / ARCHIVE_DOCUMENTS[path])
     for pattern, template in ROUTES:
         if m := pattern.fullmatch(path):
-            plain = sample_dir / template.format(m.group(1))
-            for candidate in (plain.with_name(plain.name + ".gz"), plain):
-                if candidate.is_file():
-                    return candidate
+            return _stored(sample_dir / template.format(m.group(1)))
     return None
+
+
+def _stored(plain: Path) -> Path | None:
+    for candidate in (plain.with_name(plain.name + ".gz"), plain):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _build_zip(folder: Path, members: re.Pattern[str], target: Path) -> None:
+    """A deflated zip of the folder's files whose names (less .gz) match ``members``, streamed
+    file by file; written beside ``target`` and renamed, so a reader never sees half of it."""
+    partial = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        names: set[str] = set()
+        for file in sorted(folder.iterdir()) if folder.is_dir() else []:
+            name = file.name.removesuffix(".gz")
+            if not members.fullmatch(name) or name in names:
+                continue
+            names.add(name)
+            source = _stored(folder / name)
+            assert source is not None
+            with (
+                gzip.open(source) if source.suffix == ".gz" else source.open("rb") as src,
+                archive.open(name, "w", force_zip64=True) as dst,
+            ):
+                shutil.copyfileobj(src, dst, 1 << 20)
+    partial.rename(target)
 
 
 def _not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str, mtime: int) -> bool:
@@ -221,6 +319,17 @@ def _accepts_gzip(accept_encoding: str) -> bool:
 
 def _html(status: HTTPStatus, title: str, text: str) -> _Answer:
     return _Answer(status, HTML_PAGE.format(title=title, text=text).encode(), "text/html; charset=utf-8")
+
+
+# Yahoo: yfinance fetches a crumb (an anti-CSRF token) before its first request and sends it
+# along with every request; no sample file stands for it.
+YAHOO_CRUMB = "edgarflow-replay-crumb"
+
+
+def _yahoo_answer(path: str) -> _Answer | None:
+    if path == "/v1/test/getcrumb":
+        return _Answer(HTTPStatus.OK, YAHOO_CRUMB.encode(), "text/plain;charset=utf-8")
+    return None
 
 
 class ReplayServer:
@@ -259,11 +368,13 @@ class ReplayServer:
             pass
         finally:
             self._server.server_close()
+            self._server.remove_workdir()
 
     def stop(self) -> None:
         if self._thread.is_alive():
             self._server.shutdown()
         self._server.server_close()
+        self._server.remove_workdir()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -6,9 +6,9 @@ the HTTP client and everything after it run exactly as in live mode.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from ingest.settings import SEC_DATA_URL, SEC_WWW_URL, YAHOO_URL, Settings
 
@@ -16,7 +16,7 @@ from ingest.settings import SEC_DATA_URL, SEC_WWW_URL, YAHOO_URL, Settings
 @dataclass(frozen=True)
 class Endpoints:
     sec_data: str  # data.sec.gov: submissions, companyfacts
-    sec_www: str  # www.sec.gov: ticker files, archives
+    sec_www: str  # www.sec.gov: ticker files, bulk archives, filing documents
     yahoo: str
 
     def companyfacts(self, cik: str) -> str:
@@ -27,6 +27,17 @@ class Endpoints:
 
     def tickers_exchange(self) -> str:
         return f"{self.sec_www}/files/company_tickers_exchange.json"
+
+    # SEC's nightly bulk archives: every filer's companyfacts / submissions documents, one zip each.
+    def bulk_companyfacts(self) -> str:
+        return f"{self.sec_www}/Archives/edgar/daily-index/xbrl/companyfacts.zip"
+
+    def bulk_submissions(self) -> str:
+        return f"{self.sec_www}/Archives/edgar/daily-index/bulkdata/submissions.zip"
+
+    def archive_document(self, cik: str, accession: str, document: str) -> str:
+        """A document of a filing (www.sec.gov/Archives/edgar/data/...)."""
+        return f"{self.sec_www}/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/{document}"
 
 
 @contextmanager

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import shutil
 
+import orjson
 import pytest
-from conftest import APPLE, LPA, make_sample_dir
+from conftest import APPLE, LPA, SAMPLE, make_sample_dir, sample_bytes
 
-from ingest.extract import extract_edgar
+from ingest.extract import Mode, extract_edgar
 from ingest.landing import read_raw
 from ingest.replay import Faults, ReplayServer
 from ingest.settings import Settings
@@ -41,7 +44,10 @@ def test_lands_everything_and_stages_it(tmp_path, sample):
     assert f"raw/sec/companyfacts/ingest_date=2026-11-21/CIK{APPLE}.json.gz" in keys
     assert f"raw/sec/submissions/ingest_date=2026-11-21/CIK{TESLA}-submissions-001.json.gz" in keys
     # LPA has facts but no submissions; Apple's page 001 is not in the sample: both are 404s, not failures.
-    assert {(m["cik"], m["dataset"]) for m in extraction.missing} == {(LPA, "submissions"), (APPLE, "submissions")}
+    assert {(m["cik"], m["dataset"]) for m in extraction.missing if m["dataset"] != "filing_documents"} == {
+        (LPA, "submissions"),
+        (APPLE, "submissions"),
+    }
     assert extraction.failed == [] and staging.quarantined == []
     assert staging.rows["facts"] == 24_579 + 768 + 17_718
     assert sorted(staging.staged["companies"]) == [
@@ -61,7 +67,7 @@ def test_rerun_of_the_same_date_rewrites_no_raw_object(tmp_path, sample):
 
 def test_html_error_page_is_quarantined_and_the_rest_proceeds(tmp_path, sample):
     faults = Faults(match=f"companyfacts/CIK{APPLE}", html_error=True)
-    store, extraction, staging, _ = _run(tmp_path, sample, faults)
+    store, _, staging, _ = _run(tmp_path, sample, faults)
     assert [(q["cik"], q["dataset"]) for q in staging.quarantined] == [(APPLE, "companyfacts")]
     assert "not valid JSON" in staging.quarantined[0]["reason"]
     quarantined = staging.quarantined[0]["key"]
@@ -75,8 +81,10 @@ def test_truncated_body_keeps_the_partial_bytes(tmp_path, sample):
     faults = Faults(match=f"companyfacts/CIK{LPA}", truncate=True)
     store, extraction, staging, _ = _run(tmp_path, sample, faults)
     assert [(f["cik"], f["dataset"]) for f in extraction.failed] == [(LPA, "companyfacts")]
-    kept = store.list("quarantine/sec/companyfacts/")
-    assert f"quarantine/sec/companyfacts/ingest_date=2026-11-21/CIK{LPA}.json.gz" in kept
+    kept = f"quarantine/sec/companyfacts/ingest_date=2026-11-21/CIK{LPA}.json.gz"
+    assert kept in store.list("quarantine/sec/companyfacts/")
+    assert extraction.failed[0]["quarantine_key"] == kept  # the extract task records it in edgar.quarantine
+    assert 0 < len(read_raw(store, kept)) < len(sample_bytes(f"edgar/companyfacts/CIK{LPA}.json"))
     assert staging.rows["facts"] == 24_579 + 17_718
 
 
@@ -88,3 +96,30 @@ def test_throttling_is_retried_and_user_agent_declared(tmp_path, sample):
     statuses = [r.status for r in server.requests if r.path == f"/submissions/CIK{TESLA}.json"]
     assert statuses == [429, 200]
     assert all(r.headers.get("User-Agent") for r in server.requests)
+
+
+def test_primary_documents_land_with_their_metadata(tmp_path, sample):
+    shutil.copytree(SAMPLE / "edgar" / "xbrl", sample / "edgar" / "xbrl")
+    store = LocalStore(tmp_path / "store")
+    # Apple's 10-K for FY2024 (filed 2024-11-01) and 10-Q for 2025-03-29 are in the sample; the
+    # 10-Q filed between them is not (the replay server answers 404, as SEC does for a missing document).
+    mode = Mode(filed_from=dt.date(2024, 11, 1), filed_to=dt.date(2025, 5, 2))
+    with ReplayServer(sample) as server:
+        settings = Settings(sample_dir=sample, storage_url=str(store.root), http_retries=1)
+        endpoints = Endpoints(server.base_url, server.base_url, server.base_url)
+        extraction = extract_edgar(settings, store, endpoints, [APPLE], DAY, "run-1", mode)
+    assert [d["accession_number"] for d in extraction.documents] == ["0000320193-25-000057", "0000320193-24-000123"]
+    assert [m["url"].rsplit("/", 2)[-2:] for m in extraction.missing if m["dataset"] == "filing_documents"] == [
+        ["000032019325000008", "aapl-20241228.htm"]
+    ]
+    ten_k = extraction.documents[1]
+    assert ten_k["key"] == (
+        f"raw/sec/filing_documents/ingest_date=2026-11-21/CIK{APPLE}/0000320193-24-000123/aapl-20240928.htm.gz"
+    )
+    body = read_raw(store, ten_k["key"])
+    assert body == sample_bytes("edgar/xbrl/edgartools_Apple.10-K_inline.html")
+    meta = orjson.loads(store.get(ten_k["metadata"]))
+    assert meta["form"] == "10-K" and meta["filing_date"] == "2024-11-01" and meta["report_date"] == "2024-09-28"
+    assert meta["url"].endswith("/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm")
+    assert meta["content_type"] == "text/html" and meta["size"] == len(body) and meta["etag"]
+    assert meta["sha256"] == hashlib.sha256(body).hexdigest()

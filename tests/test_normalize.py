@@ -7,10 +7,13 @@ import datetime as dt
 import orjson
 import pyarrow.compute as pc
 import pytest
-from conftest import APPLE, LPA, TSMC, sample_bytes
+from conftest import APPLE, LPA, SAMPLE, TSMC, sample_bytes
 
 from ingest import schemas
-from ingest.normalize import BadPayload, cik10, normalize_companyfacts, normalize_submissions
+from ingest.landing import Landed, land, read_raw
+from ingest.normalize import KNOWN_TAXONOMIES, BadPayload, cik10, normalize_companyfacts, normalize_submissions
+from ingest.stage_edgar import stage_edgar
+from ingest.storage import LocalStore
 
 
 def _facts(cik: str):
@@ -60,17 +63,19 @@ def test_cik_sent_as_zero_padded_string():
     [
         (sample_bytes(f"edgar/companyfacts/CIK{APPLE}.json")[:50_000], "not valid JSON"),
         (b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>", "not valid JSON"),
-        (b"[]", "expected a JSON object"),
-        (b'{"cik": 320193, "entityName": "x"}', "missing 'cik' or 'facts'"),
+        (b"[]", "Expected `object`, got `array`"),
+        (b'{"cik": 320193, "entityName": "x"}', "missing required field `facts`"),
         (b'{"cik": "abc", "facts": {}}', "not a CIK"),
         (
             b'{"cik": 1, "facts": {"us-gaap": {"Assets": {"units": {"USD": [{"end": "2020-01-01", "val": 1}]}}}}}',
-            "lacks 'accn'",
+            r"missing required field `accn` - at `\$.facts\[...\]\[...\].units\[...\]\[0\]`",
         ),
         (
-            b'{"cik": 1, "facts": {"us-gaap": {"Assets": {"units": {"USD": [{"end": "2020-13-45", "val": 1,'
-            b' "accn": "0000000001-20-000001", "filed": "2020-02-01", "form": "10-K"}]}}}}}',
-            "bad date",
+            (
+                b'{"cik": 1, "facts": {"us-gaap": {"Assets": {"units": {"USD": [{"end": "2020-13-45", "val": 1,'
+                b' "accn": "0000000001-20-000001", "filed": "2020-02-01", "form": "10-K"}]}}}}}'
+            ),
+            r"Invalid RFC3339 encoded date - at `\$.facts\[...\]\[...\].units\[...\]\[0\].end`",
         ),
     ],
 )
@@ -99,3 +104,90 @@ def test_submissions_column_length_mismatch_is_bad():
     doc["filings"]["recent"]["form"].pop()
     with pytest.raises(BadPayload, match="'form' has"):
         normalize_submissions(orjson.dumps(doc))
+
+
+def _rows(table, **equal) -> list[dict]:
+    mask = None
+    for column, value in equal.items():
+        cond = pc.equal(table[column], value)
+        mask = cond if mask is None else pc.and_(mask, cond)
+    return table.filter(mask).to_pylist()
+
+
+def test_restatement_in_an_amendment_is_a_new_version():
+    # Apple's FY2009 10-K reported total assets of 53.851bn; its 10-K/A restated them to 47.501bn.
+    versions = _rows(_facts(APPLE), tag="Assets", period_end=dt.date(2009, 9, 26))
+    by_accession = {r["accession_number"]: (r["form"], r["value"], r["filed"]) for r in versions}
+    assert by_accession["0001193125-09-214859"] == ("10-K", 53_851_000_000, dt.date(2009, 10, 27))
+    assert by_accession["0001193125-10-012091"] == ("10-K/A", 47_501_000_000, dt.date(2010, 1, 25))
+    assert len(versions) == 7  # the later filings repeating it as a comparative are kept too
+    assert {r["period_start"] for r in versions} == {None}  # an instant
+
+
+def test_dei_cover_facts_are_kept():
+    table = _facts(APPLE)
+    shares = _rows(table, taxonomy="dei", tag="EntityCommonStockSharesOutstanding")
+    float_ = _rows(table, taxonomy="dei", tag="EntityPublicFloat")
+    assert shares and {r["unit"] for r in shares} == {"shares"}
+    assert float_ and {r["unit"] for r in float_} == {"USD"}
+    first = min(shares, key=lambda r: r["filed"])
+    assert (first["value"], first["period_end"], first["form"]) == (895_816_758, dt.date(2009, 6, 27), "10-Q")
+
+
+@pytest.mark.parametrize(
+    ("cik", "forms"),
+    [
+        ("0001594805", {"40-F", "20-F", "10-K", "10-K/A"}),  # Shopify: 40-F, then 10-K
+        (TSMC, {"20-F", "6-K"}),
+        (LPA, {"20-F", "20-F/A"}),
+    ],
+)
+def test_foreign_private_issuer_forms(cik, forms):
+    assert forms <= set(_facts(cik)["form"].to_pylist())
+
+
+def test_every_sample_filer_normalizes_with_all_its_units():
+    for path in sorted((SAMPLE / "edgar" / "companyfacts").glob("CIK*.json.gz")):
+        raw = sample_bytes(f"edgar/companyfacts/{path.name.removesuffix('.gz')}")
+        doc = orjson.loads(raw)
+        table = normalize_companyfacts(raw)
+        assert table.num_rows == _count_facts(raw)
+        units = {u for tags in doc["facts"].values() for c in tags.values() for u in c["units"]}
+        assert set(table["unit"].to_pylist()) == units  # filer-defined ones (aircraft, Plaintiff...) included
+        assert set(table["taxonomy"].to_pylist()) == set(doc["facts"]) <= KNOWN_TAXONOMIES
+
+
+def _one_fact(taxonomy: str = "us-gaap", unit: str = "USD") -> bytes:
+    fact = {"end": "2020-12-31", "val": 1, "accn": "0000000001-21-000001", "filed": "2021-02-01", "form": "10-K"}
+    return orjson.dumps({"cik": 1, "entityName": "x", "facts": {taxonomy: {"Assets": {"units": {unit: [fact]}}}}})
+
+
+@pytest.mark.parametrize("taxonomy", ["aapl", "US-GAAP", "", "us-gaap-2024"])
+def test_unknown_taxonomy_is_bad(taxonomy):
+    with pytest.raises(BadPayload, match=f"unknown taxonomy '{taxonomy}'"):
+        normalize_companyfacts(_one_fact(taxonomy=taxonomy))
+
+
+@pytest.mark.parametrize("unit", ["", "USD per share", "USD/shares/year", "USD*shares", "1USD", "<USD>"])
+def test_unknown_unit_is_bad(unit):
+    with pytest.raises(BadPayload, match="unknown unit"):
+        normalize_companyfacts(_one_fact(unit=unit))
+
+
+@pytest.mark.parametrize("unit", ["USD", "TWD/shares", "pure", "USD/PartnershipUnit", "Stock_options", "iso4217_EUR"])
+def test_well_formed_units_pass(unit):
+    assert normalize_companyfacts(_one_fact(unit=unit))["unit"].to_pylist() == [unit]
+
+
+def test_unknown_unit_quarantines_only_that_filer(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    day = dt.date(2026, 11, 21)
+    bad = land(store, "sec", "companyfacts", day, "CIK0000000001.json", _one_fact(unit="USD per share"))
+    good = land(store, "sec", "companyfacts", day, f"CIK{LPA}.json", sample_bytes(f"edgar/companyfacts/CIK{LPA}.json"))
+    landed = [Landed("sec", "companyfacts", "0000000001", bad), Landed("sec", "companyfacts", LPA, good)]
+    staging = stage_edgar(store, landed, "run-1")
+    assert [(q["cik"], q["reason"]) for q in staging.quarantined] == [
+        ("0000000001", "BadPayload: unknown unit 'USD per share' in us-gaap:Assets")
+    ]
+    assert read_raw(store, staging.quarantined[0]["key"]) == _one_fact(unit="USD per share")
+    assert staging.rows["facts"] == 768

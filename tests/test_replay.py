@@ -219,3 +219,30 @@ def test_standalone_command() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("url_path", "file"),
+    [
+        (
+            "/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm",
+            "edgar/xbrl/edgartools_Apple.10-K_inline.html",
+        ),
+        (
+            "/Archives/edgar/data/320193/000032019325000057/aapl-20250329.htm",
+            "edgar/xbrl/edgartools_aapl-20250329_10Q_inline.htm",
+        ),
+        (
+            "/Archives/edgar/data/1045810/000104581024000144/nvda-20240607.htm",
+            "edgar/xbrl/truealpha_NVDA_8K_SPLIT_000104581024000144.html",
+        ),
+    ],
+)
+def test_serves_bundled_primary_documents_at_their_archive_paths(
+    server: ReplayServer, url_path: str, file: str
+) -> None:
+    response = requests.get(server.base_url + url_path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html"
+    assert response.content == stored(file)
+    assert b"<ix:nonNumeric" in response.content  # inline XBRL, as filed
