@@ -34,6 +34,9 @@ def build_summary(
         "objects_landed": len(extraction["landed"]),
         "fetch_missing": len(extraction["missing"]),
         "fetch_failed": len(extraction["failed"]),
+        "not_modified": len(extraction["unchanged"]),
+        "skipped_unchanged": len(extraction["skipped"]),
+        "documents_landed": len(extraction["documents"]),
         "quarantined": len(staging["quarantined"]),
         "facts_landed": staging["rows"].get("facts", 0),
         "postgres_rows": pg_rows,
@@ -88,7 +91,8 @@ def render(summary: dict) -> str:
         f"  companies processed  {summary['companies']:>12,}   (objects landed {summary['objects_landed']:,}, "
         f"not at source {summary['fetch_missing']:,}, fetch failures {summary['fetch_failed']:,}, "
         f"quarantined {summary['quarantined']:,})",
-        f"  facts landed         {summary['facts_landed']:>12,}",
+        f"  facts landed         {summary['facts_landed']:>12,}   (filing documents {summary['documents_landed']:,}, "
+        f"not modified {summary['not_modified']:,}, filers with nothing new {summary['skipped_unchanged']:,})",
         "  PostgreSQL rows",
         *(f"    {t:<40}{n:>12,}" for t, n in sorted(pg.items())),
         "  warehouse rows",
