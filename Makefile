@@ -54,6 +54,7 @@ $(SECRETS):
 
 airflow-db: env $(SECRETS)
 	$(BIN)/airflow db migrate > $(LOCAL)/airflow/db-migrate.log 2>&1 || { cat $(LOCAL)/airflow/db-migrate.log; exit 1; }
+	$(BIN)/airflow pools set sec_api 1 "SEC fair access: one slot per host sharing its rate limiter" > /dev/null
 
 clean:
 	rm -rf $(LOCAL) $(VENV)

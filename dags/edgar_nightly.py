@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from common import DEFAULT_ARGS
+from common import DEFAULT_ARGS, SEC_POOL
 
 from ingest import nightly
 from quality import tasks as gates
@@ -49,7 +49,7 @@ def edgar_nightly():
     def plan_universe(params=None) -> list[str]:
         return nightly.plan_universe(params["ciks"], params["tickers"])
 
-    @task
+    @task(pool=SEC_POOL)
     def extract(ciks: list[str], params=None, ds=None, run_id=None) -> dict:
         return nightly.extract(
             ciks, ds, run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],

@@ -60,6 +60,7 @@ def test_edgar_nightly_graph(dagbag):
     assert "gate_staged" in dag.get_task("load_postgres").upstream_task_ids
     assert "reconcile" in dag.get_task("build_marts").upstream_task_ids
     assert dag.catchup is False
+    assert dag.get_task("extract").pool == "sec_api"  # SEC's rate budget is shared through the pool
 
 
 def test_ingest_and_quality_never_import_airflow():
