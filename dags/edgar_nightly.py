@@ -85,13 +85,18 @@ def edgar_nightly():
         return gates.gate_warehouse(run_id)
 
     @task
+    def publish_signals(run_id=None) -> dict:
+        return nightly.publish_signals(run_id)
+
+    @task
     def check_freshness(ciks: list[str], run_id=None) -> dict:
         return nightly.check_freshness(run_id, ciks)
 
     @task
-    def summarize(extraction, staging, staged_gate, pg_loads, reconciled, marts, marts_gate, freshness, run_id=None):
+    def summarize(extraction, staging, staged_gate, pg_loads, reconciled, marts, marts_gate, published, freshness,
+                  run_id=None):
         gate_results = {"staged": staged_gate, "reconcile": reconciled, "marts": marts_gate, "freshness": freshness}
-        return nightly.summarize(run_id, extraction, staging, gate_results, pg_loads, marts)
+        return nightly.summarize(run_id, extraction, staging, gate_results, pg_loads, marts, published)
 
     ciks = plan_universe()
     extraction = extract(ciks)
@@ -106,9 +111,11 @@ def edgar_nightly():
     reconciled >> marts
     marts_gate = gate_marts()
     marts >> marts_gate
+    published = publish_signals()
+    marts_gate >> published
     freshness = check_freshness(ciks)
-    marts_gate >> freshness
-    summarize(extraction, staging, staged_gate, pg_loads, reconciled, marts, marts_gate, freshness)
+    published >> freshness
+    summarize(extraction, staging, staged_gate, pg_loads, reconciled, marts, marts_gate, published, freshness)
 
 
 edgar_nightly()

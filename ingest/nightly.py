@@ -158,6 +158,13 @@ def _safe(run_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
 
 
+def publish_signals(run_id: str) -> dict:
+    """The latest signals of every company to PostgreSQL, reconciled against the warehouse."""
+    from ingest.publish_signals import publish_signals as publish
+
+    return publish(Settings(), run_id)
+
+
 def check_freshness(run_id: str, ciks: list[str]) -> dict:
     """Freshness and completeness are monitored, not gating: a filer that lags its filings
     index or failed to land is recorded and alerted, and the rest of the run is published."""
@@ -171,11 +178,13 @@ def check_freshness(run_id: str, ciks: list[str]) -> dict:
         return {"success": False, "blocking": False, "failing": str(exc).splitlines()[:20]}
 
 
-def summarize(run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict) -> dict:
+def summarize(
+    run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict, published: dict
+) -> dict:
     from ingest.run_summary import build_summary, record_summary, render
 
     settings = Settings()
-    summary = build_summary(settings, run_id, extraction, staging, gates, pg_loads, marts)
+    summary = build_summary(settings, run_id, extraction, staging, gates, pg_loads, marts, published)
     record_summary(settings, "edgar_nightly", summary)
     log.info("\n%s", render(summary))
     return summary

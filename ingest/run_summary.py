@@ -21,12 +21,19 @@ EXAMPLE_QUERY = (
 
 
 def build_summary(
-    settings: Settings, run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict
+    settings: Settings,
+    run_id: str,
+    extraction: dict,
+    staging: dict,
+    gates: dict,
+    pg_loads: dict,
+    marts: dict,
+    published: dict,
 ) -> dict:
     with connect(settings) as conn:
         pg_rows = {
             table: conn.execute(f"SELECT count(*) FROM edgar.{table}").fetchone()[0]
-            for table in ("companies", "filings", "financial_facts", "price_history", "quarantine", "dq_results")
+            for table in ("companies", "filings", "financial_facts", "price_history", "signals", "quarantine", "dq_results")
         }
     return {
         "run_id": run_id,
@@ -44,6 +51,7 @@ def build_summary(
         "warehouse_rows": _warehouse_rows(settings),
         "gates": gates,
         "dbt": marts,
+        "signals_published": published,
         "warehouse": str(settings.duckdb_path) if settings.warehouse == "duckdb" else f"{settings.bq_project}.{settings.bq_dataset}",
     }
 

@@ -50,11 +50,12 @@ def test_edgar_nightly_graph(dagbag):
         ("load_warehouse", "reconcile"),
         ("reconcile", "build_marts"),
         ("build_marts", "gate_marts"),
-        ("gate_marts", "check_freshness"),
+        ("gate_marts", "publish_signals"),
+        ("publish_signals", "check_freshness"),
         ("plan_universe", "check_freshness"),
         # summarize reports on every stage
         *{(t, "summarize") for t in ("extract", "normalize", "gate_staged", "load_postgres", "reconcile",
-                                      "build_marts", "gate_marts", "check_freshness")},
+                                      "build_marts", "gate_marts", "publish_signals", "check_freshness")},
     }
     # Gates stand between every stage and the next.
     assert "gate_staged" in dag.get_task("load_postgres").upstream_task_ids

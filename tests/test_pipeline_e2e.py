@@ -30,7 +30,7 @@ def test_every_task_succeeded(pipeline_run):
     run, _ = pipeline_run
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert set(states.values()) == {"success"}, states
-    assert len(states) == 11
+    assert len(states) == 12
 
 
 def test_raw_zone_partitioned_by_ingest_date(pipeline_run):
@@ -51,6 +51,8 @@ def test_postgres_rows(pipeline_run):
         assert count("filings") == apple_filings
         assert count("financial_facts") == 24_579 + 768
         assert count("quarantine") == 0
+        # Latest signals of both companies published from the warehouse.
+        assert conn.execute("SELECT count(DISTINCT cik) FROM serving.latest_signals").fetchone()[0] == 2
         assert conn.execute("SELECT bool_and(success), count(*) > 0 FROM edgar.dq_results").fetchone() == (True, True)
 
 
