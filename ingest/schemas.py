@@ -55,4 +55,26 @@ FILINGS = pa.schema(
     ]
 )
 
-BY_DATASET = {"facts": FACTS, "companies": COMPANIES, "filings": FILINGS}
+# One row per ticker and trading day, as Yahoo reports it (ingest/market_normalize.py).
+# close is split-adjusted only, adj_close also for dividends and capital gains. dividend,
+# split_ratio and capital_gains are null on rows backfilled from a Yahoo CSV, which has no
+# corporate actions; elsewhere 0, 1 and 0 on days without one.
+PRICES = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("cik", pa.string()),
+        ("trade_date", pa.date32()),
+        ("open", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+        ("close", pa.float64()),
+        ("adj_close", pa.float64()),
+        ("volume", pa.int64()),
+        ("dividend", pa.float64()),
+        ("split_ratio", pa.float64()),
+        ("capital_gains", pa.float64()),
+        ("source", pa.string()),  # yahoo_chart, yahoo_csv
+    ]
+)
+
+BY_DATASET = {"facts": FACTS, "companies": COMPANIES, "filings": FILINGS, "prices": PRICES}

@@ -20,6 +20,7 @@ RAW_TABLES = {
     "facts": ("edgar_facts", "filed", ["cik", "tag"]),
     "companies": ("edgar_companies", None, ["cik"]),
     "filings": ("edgar_filings", "filing_date", ["cik", "form"]),
+    "prices": ("yahoo_prices", "trade_date", ["ticker"]),
 }
 
 

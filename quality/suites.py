@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import numpy as np
 import pandas as pd
 from great_expectations.expectations.expectation import Expectation
 
@@ -238,4 +239,118 @@ def completeness() -> Suite:
             gxe.ExpectColumnValuesToBeInSet(column="landed", value_set=[True]),
         ),
         keys=("cik",),
+    )
+
+
+# ----- market prices (staged/prices, marts.fct_market_data)
+
+PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
+PRICE_KEY = ("ticker", "trade_date")
+# adj_close/close changes between two days only by the day's payout: float32-precise Yahoo values
+# agree to ~3e-7; NVIDIA's smallest dividend (0.004 on ~$47) moves the ratio by 8.5e-5.
+ADJ_STEP_TOLERANCE = 1e-5
+# A split ratio this far from 1 is told apart from an ordinary day's move.
+SPLIT_RATIO_MIN = 1.5
+
+
+def _price_expectations(mostly: float) -> list[Expectation]:
+    """Checks of every daily bar, in the staged Parquet and in the mart alike."""
+    return [
+        *_cik(mostly=mostly),
+        *_required(*PRICE_KEY, *PRICE_COLUMNS, "volume", mostly=mostly),
+        *(
+            gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True, mostly=mostly)
+            for c in PRICE_COLUMNS
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="high_ok", value_set=[True], mostly=mostly, description="high >= max(open, close)"
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="low_ok", value_set=[True], mostly=mostly, description="low <= min(open, close)"
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0, mostly=mostly),
+        # Null on rows backfilled from a Yahoo CSV (no corporate actions there): not judged.
+        gxe.ExpectColumnValuesToBeBetween(column="dividend", min_value=0, mostly=mostly),
+        gxe.ExpectColumnValuesToBeBetween(column="split_ratio", min_value=0, strict_min=True, mostly=mostly),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(PRICE_KEY), description="no duplicate dates"),
+    ]
+
+
+def _price_range(df: pd.DataFrame) -> pd.DataFrame:
+    """high_ok, low_ok: the day's high and low bound its open and close (null where a price is missing).
+    Derived flags rather than column-pair expectations, whose results carry numpy floats."""
+    prices = df[["open", "high", "low", "close"]]
+    known = prices.notna().all(axis=1)
+    high_ok = (df["high"] >= df[["open", "close"]].max(axis=1)).astype(object).where(known, None)
+    low_ok = (df["low"] <= df[["open", "close"]].min(axis=1)).astype(object).where(known, None)
+    return df.assign(high_ok=high_ok, low_ok=low_ok)
+
+
+def _price_steps(df: pd.DataFrame) -> pd.DataFrame:
+    """Day-to-day consistency of each ticker's adjustments, compared only between neighbouring
+    rows of the same source (a CSV backfill is on its own adjustment basis):
+
+    adj_step_error: Yahoo's adj_close is close times a factor that changes, going back in time,
+      only on a payout day: adj/close of the day before = (adj/close of the day) * (1 - payout /
+      close of the day before), payout being the dividend plus any capital gain. The absolute
+      difference from that; null where not judged (first row, unknown dividend).
+    split_unapplied: on a split day, the close moved by about the split ratio, i.e. the history
+      before it was not adjusted for the split; null on days without a split.
+    """
+    rows = df.sort_values(list(PRICE_KEY), kind="stable")
+    before = rows.groupby("ticker", sort=False)[["close", "adj_close", "source"]].shift(1)
+    comparable = before["source"].eq(rows["source"]) & rows["dividend"].notna()
+    factor, factor_before = rows["adj_close"] / rows["close"], before["adj_close"] / before["close"]
+    payout = rows["dividend"] + rows["capital_gains"].fillna(0.0)
+    expected = factor * (1.0 - payout / before["close"])
+    step_error = (factor_before - expected).abs().where(comparable)
+
+    split = rows["split_ratio"].where(comparable & ~rows["split_ratio"].between(1 / SPLIT_RATIO_MIN, SPLIT_RATIO_MIN))
+    move = np.log(before["close"] / rows["close"])
+    unapplied = ((move - np.log(split)).abs() < move.abs()).astype(object).where(split.notna(), None)
+    return _price_range(df).assign(
+        adj_step_error=step_error.reindex(df.index), split_unapplied=unapplied.reindex(df.index)
+    )
+
+
+def staged_prices() -> Suite:
+    """staged/prices: daily bars, bad rows quarantined (``mostly``); duplicate dates and a split
+    missing from the history fail the gate."""
+    return Suite(
+        "staged_prices",
+        (
+            *_price_expectations(ROW_TOLERANCE),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="adj_step_error",
+                max_value=ADJ_STEP_TOLERANCE,
+                mostly=ROW_TOLERANCE,
+                description="adj_close consistent with the dividends and capital gains",
+            ),
+            # Strict: a split missing from the history puts every earlier row on the wrong basis.
+            gxe.ExpectColumnValuesToBeInSet(
+                column="split_unapplied", value_set=[False], description="prices before a split adjusted for it"
+            ),
+        ),
+        keys=("ticker", "trade_date", "cik"),
+        derive=_price_steps,
+    )
+
+
+def market_data() -> Suite:
+    """Warehouse mart fct_market_data: every check strict (marts cannot quarantine rows)."""
+    return Suite(
+        "fct_market_data", tuple(_price_expectations(STRICT)), keys=("ticker", "trade_date", "cik"), derive=_price_range
+    )
+
+
+def price_gaps() -> Suite:
+    """Per ticker, sessions of its exchange without a row and rows off the calendar. Validates
+    ``ingest.market_calendar.gaps``; monitored, not gating."""
+    return Suite(
+        "price_gaps",
+        (
+            gxe.ExpectColumnValuesToBeBetween(column="missing_sessions", max_value=0),
+            gxe.ExpectColumnValuesToBeBetween(column="off_calendar_rows", max_value=0),
+        ),
+        keys=("ticker", "missing_examples"),
     )

@@ -7,7 +7,7 @@ set, and re-raised, so the task fails and nothing downstream of it runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
@@ -15,7 +15,7 @@ import pyarrow as pa
 from ingest import schemas
 from ingest.postgres import connect
 from ingest.settings import Settings
-from ingest.staging import read_staged
+from ingest.staging import read_staged, staged_key
 from ingest.storage import ObjectStore, open_store
 from ingest.warehouse import RAW_SCHEMA, staged_keys
 from quality import suites
@@ -139,3 +139,49 @@ def _duckdb_settings(settings: Settings | None) -> Settings:
     if settings.warehouse != "duckdb":
         raise NotImplementedError("the warehouse gates read DuckDB; reading BigQuery marts is not wired yet")
     return settings
+
+
+def gate_staged_prices(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> dict:
+    """Gate the staged prices of the companies a market run touched (their whole staged history,
+    as staged/prices holds it); quarantine tolerated bad rows and drop them from staged/."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    keys = [k for k in (staged_key("prices", cik) for cik in sorted(set(ciks))) if store.exists(k)]
+    if not keys:
+        return {"rows": 0, "quarantined": 0}
+    table = pa.concat_tables([read_staged(store, k) for k in keys])
+    with connect(settings) as conn:
+        suite = suites.staged_prices()
+        result = _recorded(conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id))
+        moved = quarantine(store, result, table, source="yahoo", dataset="prices")
+        restage(store, "prices", moved)
+        record_quarantine(conn, run_id, "yahoo", "prices", moved)
+    return {"rows": result.row_count, "quarantined": len(moved.bad), "result": result.result_uri}
+
+
+def gate_market_data(run_id: str, settings: Settings | None = None) -> dict:
+    """Gate the DuckDB mart fct_market_data (strict)."""
+    settings = _duckdb_settings(settings)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        frame = con.sql(f"SELECT * FROM {MARTS}.fct_market_data").df()
+    store = open_store(settings.storage_url)
+    with connect(settings) as conn:
+        result = _recorded(conn, lambda: run_gate("warehouse", suites.market_data(), frame, store=store, run_id=run_id))
+    return {"rows": result.row_count, "result": result.result_uri}
+
+
+def gate_price_gaps(run_id: str, exchanges: Mapping[str, str | None], settings: Settings | None = None) -> dict:
+    """Gate (monitored): the mart's days of each ticker against its exchange's trading calendar."""
+    from ingest.market_calendar import gaps
+
+    settings = _duckdb_settings(settings)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        days = con.execute(
+            f"SELECT ticker, trade_date FROM {MARTS}.fct_market_data WHERE ticker IN (SELECT unnest(?))",
+            [sorted(exchanges)],
+        ).df()
+    frame = gaps(days, dict(exchanges))
+    store = open_store(settings.storage_url)
+    with connect(settings) as conn:
+        result = _recorded(conn, lambda: run_gate("monitor", suites.price_gaps(), frame, store=store, run_id=run_id))
+    return {"tickers": result.row_count, "result": result.result_uri}

@@ -1,0 +1,119 @@
+"""market_daily: Yahoo daily prices and corporate actions (yfinance) -> raw -> staged -> PostgreSQL
++ warehouse -> fct_market_data.
+
+| schedule      | UTC   | New York (EST / EDT) | why |
+|---------------|-------|----------------------|-----|
+| Mon-Fri       | 22:30 | 17:30 / 18:30        | after the US close (16:00 New York) and Yahoo's end-of-day bars |
+
+Each ticker is fetched from its last stored day less a short look-back (a revision there
+re-fetches its whole history); tickers that fail or carry bad data are reported and quarantined
+while the others land. Manual runs for given tickers and dates:
+`airflow dags trigger market_daily --conf '{"tickers": ["AAPL", "BRK.B"], "start": "2024-01-01", "end": "2024-07-01"}'`.
+`backfill_csv` (default: on in sample mode) fills older days from the Yahoo CSVs in
+EDGARFLOW_SAMPLE_DIR/market/yahoo_csv.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+from common import DEFAULT_ARGS
+
+from ingest import market_pipeline as market
+from quality import tasks as gates
+
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _manifests(*mapped) -> list[dict]:
+    # One slice request per mapped task's results; iterating would probe one past the end.
+    return [m for results in mapped for m in results[:]]
+
+
+@dag(
+    dag_id="market_daily",
+    schedule="30 22 * * 1-5",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["market"],
+    params={
+        "tickers": Param([], type="array", items={"type": "string"},
+                         description="Only these tickers, SEC or Yahoo spelling (default: the whole universe)"),
+        "start": Param(None, type=["null", "string"], pattern=DATE,
+                       description="First day to fetch, YYYY-MM-DD (default: incremental per ticker)"),
+        "end": Param(None, type=["null", "string"], pattern=DATE,
+                     description="Day after the last one to fetch, YYYY-MM-DD (default: the day after the run's date)"),
+        "batch_size": Param(market.BATCH_SIZE, type="integer", minimum=1, description="Tickers per fetch task"),
+        "backfill_csv": Param(None, type=["null", "boolean"],
+                              description="Fill older days from Yahoo CSVs (default: in sample mode only)"),
+    },
+)  # fmt: skip
+def market_daily():
+    @task
+    def plan_universe(params=None, ti=None) -> list[list[dict]]:
+        plan = market.plan_universe(params["tickers"], params["batch_size"])
+        ti.xcom_push(key="unlisted", value=plan["unlisted"])  # a mapped task needs the batches as the return value
+        return plan["batches"]
+
+    @task
+    def fetch_prices(batch: list[dict], params=None, ds=None, run_id=None) -> dict:
+        return market.fetch_prices(batch, ds, run_id, params["start"], params["end"])
+
+    @task
+    def backfill_csv(batch: list[dict], params=None, ds=None, run_id=None) -> dict:
+        return market.backfill_csv(batch, ds, run_id, params["backfill_csv"])
+
+    @task
+    def gate_staged(fetched: list[dict], backfilled: list[dict], run_id=None) -> dict:
+        ciks = {t["cik"] for m in _manifests(fetched, backfilled) for t in m["tickers"]}
+        return gates.gate_staged_prices(run_id, ciks)
+
+    @task
+    def load_postgres(fetched: list[dict], backfilled: list[dict], run_id=None) -> dict:
+        return market.load_postgres(_manifests(fetched, backfilled), run_id)
+
+    @task
+    def load_warehouse() -> list[dict]:
+        return market.load_warehouse()
+
+    @task
+    def build_marts(run_id=None) -> dict:
+        return market.build_marts(run_id)
+
+    @task
+    def gate_marts(run_id=None) -> dict:
+        return gates.gate_market_data(run_id)
+
+    @task
+    def check_gaps(batches: list[list[dict]], run_id=None) -> dict:
+        return market.check_gaps(batches, run_id)
+
+    @task
+    def summarize(fetched, backfilled, staged_gate, pg_load, marts, marts_gate, gaps, ti=None, run_id=None):
+        unlisted = ti.xcom_pull(task_ids="plan_universe", key="unlisted")
+        results = {"gates": {"staged": staged_gate, "marts": marts_gate, "gaps": gaps},
+                   "postgres": pg_load, "dbt": marts}  # fmt: skip
+        return market.summarize(run_id, unlisted, _manifests(fetched), _manifests(backfilled), results)
+
+    batches = plan_universe()
+    fetched = fetch_prices.expand(batch=batches)
+    # After the chart fetch, so a CSV only fills days the chart API left empty.
+    backfilled = backfill_csv.expand(batch=batches)
+    fetched >> backfilled
+    staged_gate = gate_staged(fetched, backfilled)
+    pg_load = load_postgres(fetched, backfilled)
+    warehouse = load_warehouse()
+    staged_gate >> [pg_load, warehouse]
+    marts = build_marts()
+    warehouse >> marts
+    marts_gate = gate_marts()
+    marts >> marts_gate
+    gaps = check_gaps(batches)
+    marts_gate >> gaps
+    summarize(fetched, backfilled, staged_gate, pg_load, marts, marts_gate, gaps)
+
+
+market_daily()
