@@ -26,6 +26,7 @@ export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT
 
 run: airflow-db
 	$(BIN)/airflow dags test edgar_nightly
+	$(BIN)/airflow dags test market_daily
 	$(BIN)/python -m ingest.run_summary
 
 test: env

@@ -148,7 +148,7 @@ def run_gate(
     # Both read the full index lists that _slim drops.
     row_failures = _row_failures(checks)
     failing = tuple(_failed_check(c, frame, suite.keys) for c in checks if not c["success"])
-    store.put(f"{prefix}/result.json", orjson.dumps(_slim(validation), option=orjson.OPT_INDENT_2), "application/json")
+    store.put(f"{prefix}/result.json", orjson.dumps(_slim(validation), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY), "application/json")
     result = GateResult(
         run_id=run_id,
         stage=stage,
