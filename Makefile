@@ -25,8 +25,8 @@ export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT
 .PHONY: run test bench env airflow-db clean
 
 run: airflow-db
-	$(BIN)/airflow dags test edgar_nightly
 	$(BIN)/airflow dags test market_daily
+	$(BIN)/airflow dags test edgar_nightly
 	$(BIN)/python -m ingest.run_summary
 
 test: env

@@ -181,10 +181,10 @@ def check_freshness(run_id: str, ciks: list[str]) -> dict:
 def summarize(
     run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict, published: dict
 ) -> dict:
-    from ingest.run_summary import build_summary, record_summary, render
+    from ingest.run_summary import NIGHTLY_DAG, build_summary, record_summary, render
 
     settings = Settings()
     summary = build_summary(settings, run_id, extraction, staging, gates, pg_loads, marts, published)
-    record_summary(settings, "edgar_nightly", summary)
+    record_summary(settings, NIGHTLY_DAG, summary)
     log.info("\n%s", render(summary))
     return summary

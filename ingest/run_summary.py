@@ -13,6 +13,7 @@ from ingest.postgres import connect
 from ingest.settings import Settings
 
 SUMMARY_STAGE = "summary"
+NIGHTLY_DAG = "edgar_nightly"
 EXAMPLE_QUERY = (
     "select fiscal_year, metric, value from marts.fct_financial_statements "
     "where cik = '0000320193' and fiscal_period = 'FY' and is_latest "
@@ -85,8 +86,8 @@ def record_summary(settings: Settings, dag_id: str, summary: dict) -> None:
 def latest_summary(settings: Settings) -> dict | None:
     with connect(settings) as conn:
         row = conn.execute(
-            "SELECT counts FROM edgar.pipeline_runs WHERE stage = %s ORDER BY finished_at DESC LIMIT 1",
-            (SUMMARY_STAGE,),
+            "SELECT counts FROM edgar.pipeline_runs WHERE dag_id = %s AND stage = %s ORDER BY finished_at DESC LIMIT 1",
+            (NIGHTLY_DAG, SUMMARY_STAGE),
         ).fetchone()
     return row[0] if row else None
 
