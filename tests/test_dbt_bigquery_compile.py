@@ -71,4 +71,8 @@ def test_bigquery_relations_use_the_configured_datasets(bigquery_compile):
     # Cross-database macros rendered in BigQuery's dialect, values as NUMERIC.
     assert "datetime_diff(" in code["int_facts__fiscal_periods_assigned"]
     assert "as numeric" in code["int_facts__mapped_to_metrics"]
+    # Exact percentiles: BigQuery's analytic PERCENTILE_CONT where DuckDB has quantile_cont.
+    assert "percentile_cont(" in code["agg_sector_benchmarks"]
+    assert "quantile_cont" not in code["agg_sector_benchmarks"]
+    assert "safe_cast(" in code["agg_sector_benchmarks"]
     assert "::" not in "".join(c or "" for c in code.values())
