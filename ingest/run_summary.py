@@ -7,7 +7,6 @@ The summarize task records it in PostgreSQL (pipeline_runs, stage 'summary');
 from __future__ import annotations
 
 import duckdb
-from psycopg.types.json import Jsonb
 
 from ingest.postgres import connect
 from ingest.settings import Settings

@@ -8,7 +8,6 @@ from decimal import Decimal
 import duckdb
 import pytest
 from conftest import APPLE, LPA, NVIDIA, TSMC
-from warehouse_fixture import build_raw_warehouse
 
 from ingest.transform import DbtRunError, run_dbt
 
