@@ -140,8 +140,9 @@ def fresh_database(pg_dsn: str, name: str) -> str:
 _airflow_migrated = False
 
 
-def run_dag(dag_id: str, env: dict[str, str], logical_date):
-    """Run a DAG of dags/ in-process with ``env`` set (dag.test()); returns (dag_run, Settings under env).
+def run_dag(dag_id: str, env: dict[str, str], logical_date, run_conf: dict | None = None):
+    """Run a DAG of dags/ in-process (dag.test()) with ``env`` as the whole EDGARFLOW_* configuration;
+    returns (dag_run, Settings under env).
 
     Retries are dropped: in a test a failure is a result to assert on, not a blip to wait out."""
     import subprocess
@@ -157,12 +158,14 @@ def run_dag(dag_id: str, env: dict[str, str], logical_date):
         assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
         _airflow_migrated = True
     with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith("EDGARFLOW_") and n not in env]:
+            mp.delenv(name)
         for name, value in env.items():
             mp.setenv(name, value)
         dag = BundleDagBag(dag_folder=str(REPO / "dags"), bundle_path=REPO / "dags").dags[dag_id]
         for task in dag.tasks:
             task.retries = 0
-        return dag.test(logical_date=logical_date), Settings()
+        return dag.test(logical_date=logical_date, run_conf=run_conf), Settings()
 
 
 @pytest.fixture(scope="session")

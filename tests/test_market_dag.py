@@ -4,15 +4,12 @@ yfinance over loopback, object store, PostgreSQL, GX gates, DuckDB and a dbt bui
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 import duckdb
 import psycopg
 import pytest
 from airflow.dag_processing.dagbag import BundleDagBag
-from conftest import REPO, SAMPLE
-from psycopg.conninfo import make_conninfo
+from conftest import REPO, SAMPLE, fresh_database, run_dag
 from test_market_pipeline import market_sample
 
 from ingest.settings import Settings
@@ -23,33 +20,20 @@ CHARTS = SAMPLE / "market" / "yahoo_chart_api"
 @pytest.fixture(scope="module")
 def dag_runs(tmp_path_factory, pg_dsn):
     """A scheduled run after the close of 2026-11-20, then a manual run for NVDA in June 2024."""
-    from ingest.postgres import migrate
-
     tmp = tmp_path_factory.mktemp("market_dag")
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "t_market_dag" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "t_market_dag"')
-    dsn = make_conninfo(pg_dsn, dbname="t_market_dag")
-    migrate(dsn)
     sample = market_sample(tmp / "sample", {s: CHARTS / f"{s}.json.gz" for s in ("AAPL", "MSFT", "NVDA")}, ["SPY"])
-    mp = pytest.MonkeyPatch()
-    for name, value in {
+    env = {
         "EDGARFLOW_SAMPLE_DIR": str(sample),
         "EDGARFLOW_STORAGE_URL": str(tmp / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
-        "EDGARFLOW_PG_DSN": dsn,
-    }.items():
-        mp.setenv(name, value)
-    mp.delenv("EDGARFLOW_SOURCE_MODE", raising=False)
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
-    dag = BundleDagBag(dag_folder=str(REPO / "dags"), bundle_path=REPO / "dags").dags["market_daily"]
-    scheduled = dag.test(logical_date=dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC))
-    manual = dag.test(
-        logical_date=dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC),
+        "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "t_market_dag"),
+    }
+    scheduled, settings = run_dag("market_daily", env, dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC))
+    manual, _ = run_dag(
+        "market_daily", env, dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC),
         run_conf={"tickers": ["NVDA"], "start": "2024-06-01", "end": "2024-07-01"},
-    )
-    yield dag, scheduled, manual, Settings()
-    mp.undo()
+    )  # fmt: skip
+    return scheduled, manual, settings
 
 
 def summaries(settings: Settings) -> list[dict]:
@@ -67,7 +51,7 @@ def test_schedule_after_the_us_close_and_params():
 
 
 def test_every_task_of_both_runs_succeeded(dag_runs):
-    _, scheduled, manual, _ = dag_runs
+    scheduled, manual, _ = dag_runs
     for run in (scheduled, manual):
         states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
         assert set(states.values()) == {"success"}, states
