@@ -24,9 +24,12 @@ export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT
 
 .PHONY: run test bench env airflow-db clean
 
+# The scheduler would start warehouse_build on the sources' asset updates; `dags test` runs
+# no scheduler, so it is run here after them.
 run: airflow-db
 	$(BIN)/airflow dags test market_daily
 	$(BIN)/airflow dags test edgar_nightly
+	$(BIN)/airflow dags test warehouse_build
 	$(BIN)/python -m ingest.run_summary
 
 test: env

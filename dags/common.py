@@ -6,6 +6,10 @@ import logging
 from datetime import timedelta
 
 from ingest.settings import Settings
+from airflow.sdk import Asset
+from airflow.sdk.exceptions import AirflowSkipException
+
+from ingest.pg_load import changed_rows
 from quality.alerts import AlertFailed, post_task_failure
 from quality.gate import GateFailed
 
@@ -13,6 +17,24 @@ log = logging.getLogger(__name__)
 
 # Shared by every task that calls SEC: its slots divide SEC's rate budget between workers.
 SEC_POOL = "sec_api"
+
+# A source's rows loaded into PostgreSQL and the warehouse's raw tables, gated and reconciled;
+# an update of either schedules the warehouse build.
+EDGAR_LOADED = Asset(name="edgar_loaded", uri="edgarflow://loaded/edgar")
+MARKET_LOADED = Asset(name="market_loaded", uri="edgarflow://loaded/market")
+
+
+def announce_if_changed(*loads: dict) -> None:
+    """End a source DAG: succeed (and so update the task's outlet asset) only when the load
+    inserted or updated rows; a run that changed nothing skips, and no warehouse build follows."""
+    if not changed_rows(*loads):
+        raise AirflowSkipException("no row inserted or updated: nothing new for the warehouse")
+
+
+def gathered(mapped) -> list:
+    """The results of a mapped task as a list. One slice request: iterating the lazy sequence
+    would probe one index past its end."""
+    return list(mapped[:])
 
 
 def alert_on_failure(context) -> None:

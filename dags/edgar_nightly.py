@@ -1,12 +1,15 @@
-"""edgar_nightly: SEC submissions and companyfacts -> raw -> staged -> PostgreSQL + warehouse -> marts.
+"""edgar_nightly: SEC submissions and companyfacts -> raw -> staged -> PostgreSQL + warehouse raw tables.
 
 | schedule | UTC   | New York        | why |
 |----------|-------|-----------------|-----|
 | daily    | 06:30 | 01:30 / 02:30   | after SEC's nightly recompile of submissions and companyfacts |
 
 Every stage reads only what the one before it wrote, and gates (GX) stop the run before bad
-data moves on. A scheduled run fetches only what changed since the last successful run (see
-ingest/extract.py). Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
+data moves on. Filers are extracted and normalized in batches (mapped tasks; extraction in the
+`sec_api` pool, which shares SEC's rate budget between workers). A scheduled run fetches only
+what changed since the last successful run (see ingest/extract.py). When the load changed rows,
+`announce` updates the `edgar_loaded` asset, which schedules `warehouse_build`.
+Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
 `--conf '{"filed_from": "2026-01-01", "filed_to": "2026-01-31"}'`, `--conf '{"full_refresh": true}'`,
 `--conf '{"bulk": true}'` (full refresh from SEC's nightly bulk zips).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from common import DEFAULT_ARGS, SEC_POOL
+from common import DEFAULT_ARGS, EDGAR_LOADED, SEC_POOL, announce_if_changed, gathered
 
 from ingest import nightly
 from quality import tasks as gates
@@ -42,12 +45,13 @@ from quality import tasks as gates
                             description="Only filers with a filing on or after this date (YYYY-MM-DD)"),
         "filed_to": Param(None, type=["null", "string"], format="date",
                           description="Only filers with a filing on or before this date (YYYY-MM-DD)"),
+        "batch_size": Param(nightly.BATCH_SIZE, type="integer", minimum=1, description="Filers per extract task"),
     },
 )
 def edgar_nightly():
     @task
-    def plan_universe(params=None) -> list[str]:
-        return nightly.plan_universe(params["ciks"], params["tickers"])
+    def plan_batches(params=None) -> list[list[str]]:
+        return nightly.plan_batches(params["ciks"], params["tickers"], params["batch_size"], params["bulk"])
 
     @task(pool=SEC_POOL)
     def extract(ciks: list[str], params=None, ds=None, run_id=None) -> dict:
@@ -61,12 +65,12 @@ def edgar_nightly():
         return nightly.normalize(extraction, run_id)
 
     @task
-    def gate_staged(staging: dict, run_id=None) -> dict:
+    def gate_staged(stagings, run_id=None) -> dict:
         return gates.gate_staged(run_id)
 
     @task
-    def load_postgres(staging: dict, run_id=None) -> dict:
-        return nightly.load_postgres(staging, run_id)
+    def load_postgres(stagings, run_id=None) -> dict:
+        return nightly.load_postgres(gathered(stagings), run_id)
 
     @task
     def load_warehouse() -> list[dict]:
@@ -77,45 +81,24 @@ def edgar_nightly():
         return gates.reconcile_facts(run_id)
 
     @task
-    def build_marts(run_id=None) -> dict:
-        return nightly.build_marts(run_id)
+    def summarize(extractions, stagings, staged_gate, pg_loads, reconciled, run_id=None) -> dict:
+        gate_results = {"staged": staged_gate, "reconcile": reconciled}
+        return nightly.summarize(run_id, gathered(extractions), gathered(stagings), gate_results, pg_loads)
 
-    @task
-    def gate_marts(run_id=None) -> dict:
-        return gates.gate_warehouse(run_id)
+    @task(outlets=[EDGAR_LOADED])
+    def announce(pg_loads: dict) -> None:
+        announce_if_changed(*pg_loads.values())
 
-    @task
-    def publish_signals(run_id=None) -> dict:
-        return nightly.publish_signals(run_id)
-
-    @task
-    def check_freshness(ciks: list[str], run_id=None) -> dict:
-        return nightly.check_freshness(run_id, ciks)
-
-    @task
-    def summarize(extraction, staging, staged_gate, pg_loads, reconciled, marts, marts_gate, published, freshness,
-                  run_id=None):
-        gate_results = {"staged": staged_gate, "reconcile": reconciled, "marts": marts_gate, "freshness": freshness}
-        return nightly.summarize(run_id, extraction, staging, gate_results, pg_loads, marts, published)
-
-    ciks = plan_universe()
-    extraction = extract(ciks)
-    staging = normalize(extraction)
-    staged_gate = gate_staged(staging)
-    pg_loads = load_postgres(staging)
+    extractions = extract.expand(ciks=plan_batches())
+    stagings = normalize.expand(extraction=extractions)
+    staged_gate = gate_staged(stagings)
+    pg_loads = load_postgres(stagings)
     warehouse_loads = load_warehouse()
     staged_gate >> [pg_loads, warehouse_loads]
     reconciled = reconcile()
     [pg_loads, warehouse_loads] >> reconciled
-    marts = build_marts()
-    reconciled >> marts
-    marts_gate = gate_marts()
-    marts >> marts_gate
-    published = publish_signals()
-    marts_gate >> published
-    freshness = check_freshness(ciks)
-    published >> freshness
-    summarize(extraction, staging, staged_gate, pg_loads, reconciled, marts, marts_gate, published, freshness)
+    summary = summarize(extractions, stagings, staged_gate, pg_loads, reconciled)
+    summary >> announce(pg_loads)
 
 
 edgar_nightly()

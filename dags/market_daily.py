@@ -1,5 +1,6 @@
 """market_daily: Yahoo daily prices and corporate actions (yfinance) -> raw -> staged -> PostgreSQL
-+ warehouse -> fct_market_data.
++ warehouse raw table; when rows changed, `announce` updates the `market_loaded` asset, which
+schedules `warehouse_build` (fct_market_data).
 
 | schedule      | UTC   | New York (EST / EDT) | why |
 |---------------|-------|----------------------|-----|
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from common import DEFAULT_ARGS
+from common import DEFAULT_ARGS, MARKET_LOADED, announce_if_changed, gathered
 
 from ingest import market_pipeline as market
 from quality import tasks as gates
@@ -26,8 +27,7 @@ DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _manifests(*mapped) -> list[dict]:
-    # One slice request per mapped task's results; iterating would probe one past the end.
-    return [m for results in mapped for m in results[:]]
+    return [m for results in mapped for m in gathered(results)]
 
 
 @dag(
@@ -80,23 +80,18 @@ def market_daily():
         return market.load_warehouse()
 
     @task
-    def build_marts(run_id=None) -> dict:
-        return market.build_marts(run_id)
-
-    @task
-    def gate_marts(run_id=None) -> dict:
-        return gates.gate_market_data(run_id)
-
-    @task
     def check_gaps(batches: list[list[dict]], run_id=None) -> dict:
         return market.check_gaps(batches, run_id)
 
     @task
-    def summarize(fetched, backfilled, staged_gate, pg_load, marts, marts_gate, gaps, ti=None, run_id=None):
+    def summarize(fetched, backfilled, staged_gate, pg_load, gaps, ti=None, run_id=None):
         unlisted = ti.xcom_pull(task_ids="plan_universe", key="unlisted")
-        results = {"gates": {"staged": staged_gate, "marts": marts_gate, "gaps": gaps},
-                   "postgres": pg_load, "dbt": marts}  # fmt: skip
+        results = {"gates": {"staged": staged_gate, "gaps": gaps}, "postgres": pg_load}
         return market.summarize(run_id, unlisted, _manifests(fetched), _manifests(backfilled), results)
+
+    @task(outlets=[MARKET_LOADED])
+    def announce(pg_load: dict) -> None:
+        announce_if_changed(pg_load)
 
     batches = plan_universe()
     fetched = fetch_prices.expand(batch=batches)
@@ -107,13 +102,9 @@ def market_daily():
     pg_load = load_postgres(fetched, backfilled)
     warehouse = load_warehouse()
     staged_gate >> [pg_load, warehouse]
-    marts = build_marts()
-    warehouse >> marts
-    marts_gate = gate_marts()
-    marts >> marts_gate
     gaps = check_gaps(batches)
-    marts_gate >> gaps
-    summarize(fetched, backfilled, staged_gate, pg_load, marts, marts_gate, gaps)
+    warehouse >> gaps
+    summarize(fetched, backfilled, staged_gate, pg_load, gaps) >> announce(pg_load)
 
 
 market_daily()

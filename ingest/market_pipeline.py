@@ -1,7 +1,8 @@
 """The market_daily pipeline, one function per DAG task (JSON-able in and out, as in ingest.nightly).
 
 plan_universe -> fetch_prices (per batch) -> backfill_csv (per batch) -> [quality gate]
--> load_postgres + load_warehouse -> build_marts -> [mart gate] -> check_gaps -> summarize
+-> load_postgres + load_warehouse -> check_gaps -> summarize; the warehouse DAG then builds
+fct_market_data (ingest/warehouse_build.py).
 
 Incremental: a ticker is fetched from its last day in PostgreSQL less LOOKBACK_DAYS, and the
 look-back rows are compared with the staged ones. Yahoo rewrites a ticker's whole history when
@@ -180,22 +181,6 @@ def load_warehouse() -> list[dict]:
 
     settings = Settings()
     return [vars(x) for x in load_raw_tables(settings, open_store(settings.storage_url))]
-
-
-def build_marts(run_id: str) -> dict:
-    """`dbt build` of everything downstream of the market source (staging model, mart, their tests)."""
-    from ingest.transform import DbtRunError, run_dbt
-
-    settings = Settings()
-    store = open_store(settings.storage_url)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    try:
-        run = run_dbt(settings, ["build", "--select", "source:market+"], run_id=f"market-{safe}")
-    except DbtRunError as exc:
-        _keep(store, f"quality/dbt/run_id={safe}/market_run_results.json", exc.run.run_results())
-        raise
-    _keep(store, f"quality/dbt/run_id={safe}/market_run_results.json", run.run_results())
-    return {"nodes": len(run.nodes), "statuses": dict(Counter(n.status for n in run.nodes))}
 
 
 def check_gaps(batches: list[list[dict]], run_id: str) -> dict:
@@ -410,11 +395,6 @@ def _by_cik(items: list[Listing]) -> list[tuple[str, list[Listing]]]:
     for item in items:
         groups.setdefault(item.cik, []).append(item)
     return sorted(groups.items())
-
-
-def _keep(store: ObjectStore, key: str, results: dict) -> None:
-    if results:
-        store.put(key, json.dumps(results).encode(), "application/json")
 
 
 def _log_outcomes(stage: str, reports: list[dict]) -> None:

@@ -1,14 +1,14 @@
-"""The nightly EDGAR pipeline, one function per DAG task.
+"""The nightly EDGAR pipeline up to loaded, reconciled raw tables; one function per DAG task.
 
 Each function takes and returns plain JSON-able values (they travel as XCom), opens what it
-needs from Settings, and reads only what the stage before it wrote.
+needs from Settings, and reads only what the stage before it wrote. Extraction and
+normalization run once per batch of filers (mapped tasks); the later stages take every batch's
+results. The marts are built by the warehouse DAG (ingest/warehouse_build.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
 from datetime import date
 
 from ingest.extract import Mode, extract_edgar
@@ -23,6 +23,18 @@ log = logging.getLogger(__name__)
 
 # Parents before children: filings and facts reference companies.
 PG_LOAD_ORDER = ("companies", "filings", "facts")
+# Filers per extract/normalize task: ~38 tasks for SEC's ~18.8k filers.
+BATCH_SIZE = 500
+
+
+def plan_batches(
+    ciks: list[str] | None = None, tickers: list[str] | None = None, batch_size: int = BATCH_SIZE, bulk: bool = False
+) -> list[list[str]]:
+    """This run's filers in batches, one extract task each. A bulk run is one batch: every
+    batch would otherwise stream SEC's whole archives again."""
+    universe = plan_universe(ciks, tickers)
+    size = len(universe) if bulk else batch_size
+    return [universe[i : i + size] for i in range(0, len(universe), max(size, 1))]
 
 
 def plan_universe(ciks: list[str] | None = None, tickers: list[str] | None = None) -> list[str]:
@@ -105,15 +117,30 @@ def normalize(extraction: dict, run_id: str) -> dict:
     return staging
 
 
-def load_postgres(staging: dict, run_id: str) -> dict:
+def merged(results: list[dict]) -> dict:
+    """One result from every batch's: lists concatenated, counts added, mappings merged."""
+    out: dict = {}
+    for result in results:
+        for key, value in result.items():
+            if isinstance(value, dict):
+                out[key] = merged([out.get(key, {}), value])
+            elif isinstance(value, list):
+                out[key] = out.get(key, []) + value
+            else:
+                out[key] = out.get(key, 0) + value
+    return out
+
+
+def load_postgres(stagings: list[dict], run_id: str) -> dict:
     """Upsert this run's staged companies, filings and facts; one transaction per dataset."""
     from ingest.pg_load import load_dataset
     from ingest.postgres import connect
 
     settings = Settings()
     store = open_store(settings.storage_url)
+    staged = merged(stagings).get("staged", {})
     # Re-listed rather than taken from `staging`: the staged gate may have restaged files.
-    keys = {d: [k for k in staging["staged"].get(d, []) if store.exists(k)] for d in PG_LOAD_ORDER}
+    keys = {d: [k for k in staged.get(d, []) if store.exists(k)] for d in PG_LOAD_ORDER}
     results = {}
     with connect(settings) as conn:
         for dataset in PG_LOAD_ORDER:
@@ -131,60 +158,11 @@ def load_warehouse() -> list[dict]:
     return [vars(x) for x in load_raw_tables(settings, open_store(settings.storage_url))]
 
 
-def build_marts(run_id: str) -> dict:
-    """`dbt build` of every model, snapshot, seed and test; run_results.json kept in the store."""
-    from ingest.transform import DbtRunError, run_dbt
-
-    settings = Settings()
-    store = open_store(settings.storage_url)
-    try:
-        run = run_dbt(settings, ["build"], run_id=_safe(run_id))
-    except DbtRunError as exc:
-        _keep_dbt_results(store, run_id, exc.run.run_results())
-        raise
-    _keep_dbt_results(store, run_id, run.run_results())
-    for node in sorted(run.nodes, key=lambda n: -n.execution_time)[:10]:
-        log.info("dbt %-10s %-55s %-7s %6.2fs", node.resource_type, node.name, node.status, node.execution_time)
-    return {"nodes": len(run.nodes), "statuses": dict(Counter(n.status for n in run.nodes))}
-
-
-def _keep_dbt_results(store, run_id: str, results: dict) -> None:
-    if results:
-        store.put(f"quality/dbt/run_id={_safe(run_id)}/run_results.json", json.dumps(results).encode())
-
-
-def _safe(run_id: str) -> str:
-    """Airflow run ids carry ':' and '+'; keep object keys and paths plain."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-
-
-def publish_signals(run_id: str) -> dict:
-    """The latest signals of every company to PostgreSQL, reconciled against the warehouse."""
-    from ingest.publish_signals import publish_signals as publish
-
-    return publish(Settings(), run_id)
-
-
-def check_freshness(run_id: str, ciks: list[str]) -> dict:
-    """Freshness and completeness are monitored, not gating: a filer that lags its filings
-    index or failed to land is recorded and alerted, and the rest of the run is published."""
-    from quality.gate import GateFailed
-    from quality.tasks import gate_freshness
-
-    try:
-        return {"success": True, **gate_freshness(run_id, ciks)}
-    except GateFailed as exc:
-        log.warning("freshness/completeness: %s", exc)
-        return {"success": False, "blocking": False, "failing": str(exc).splitlines()[:20]}
-
-
-def summarize(
-    run_id: str, extraction: dict, staging: dict, gates: dict, pg_loads: dict, marts: dict, published: dict
-) -> dict:
+def summarize(run_id: str, extractions: list[dict], stagings: list[dict], gates: dict, pg_loads: dict) -> dict:
     from ingest.run_summary import NIGHTLY_DAG, build_summary, record_summary, render
 
     settings = Settings()
-    summary = build_summary(settings, run_id, extraction, staging, gates, pg_loads, marts, published)
+    summary = build_summary(settings, run_id, merged(extractions), merged(stagings), gates, pg_loads)
     record_summary(settings, NIGHTLY_DAG, summary)
     log.info("\n%s", render(summary))
     return summary

@@ -125,6 +125,11 @@ class LoadResult:
         return self.inserted + self.updated + self.unchanged
 
 
+def changed_rows(*results: dict) -> bool:
+    """Whether any of these loads (LoadResults as dicts) inserted or updated a row."""
+    return any(r["inserted"] or r["updated"] for r in results)
+
+
 Source = pa.Table | str | os.PathLike[str]
 
 

@@ -17,7 +17,7 @@ from ingest.postgres import connect
 from ingest.settings import Settings
 from ingest.staging import read_staged, staged_key
 from ingest.storage import ObjectStore, open_store
-from ingest.warehouse import RAW_SCHEMA, staged_keys
+from ingest.warehouse import RAW_SCHEMA, RAW_TABLES, staged_keys
 from quality import suites
 from quality.alerts import AlertFailed, post_alert
 from quality.freshness import check_completeness, check_freshness, warehouse_latest_filed
@@ -171,13 +171,14 @@ def gate_market_data(run_id: str, settings: Settings | None = None) -> dict:
 
 
 def gate_price_gaps(run_id: str, exchanges: Mapping[str, str | None], settings: Settings | None = None) -> dict:
-    """Gate (monitored): the mart's days of each ticker against its exchange's trading calendar."""
+    """Gate (monitored): the days of each ticker in the warehouse's raw prices (what the next
+    build turns into fct_market_data) against its exchange's trading calendar."""
     from ingest.market_calendar import gaps
 
     settings = _duckdb_settings(settings)
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         days = con.execute(
-            f"SELECT ticker, trade_date FROM {MARTS}.fct_market_data WHERE ticker IN (SELECT unnest(?))",
+            f"SELECT ticker, trade_date FROM {RAW_SCHEMA}.{RAW_TABLES['prices'][0]} WHERE ticker IN (SELECT unnest(?))",
             [sorted(exchanges)],
         ).df()
     frame = gaps(days, dict(exchanges))

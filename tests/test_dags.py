@@ -36,11 +36,14 @@ def test_no_cycles(dagbag):
         assert sorted(order) == sorted(dag.task_ids)
 
 
+def _edges(dag) -> set[tuple[str, str]]:
+    return {(up, t.task_id) for t in dag.tasks for up in t.upstream_task_ids}
+
+
 def test_edgar_nightly_graph(dagbag):
     dag = dagbag.dags["edgar_nightly"]
-    edges = {(up, t.task_id) for t in dag.tasks for up in t.upstream_task_ids}
-    assert edges == {
-        ("plan_universe", "extract"),
+    assert _edges(dag) == {
+        ("plan_batches", "extract"),
         ("extract", "normalize"),
         ("normalize", "gate_staged"),
         ("gate_staged", "load_postgres"),
@@ -48,20 +51,46 @@ def test_edgar_nightly_graph(dagbag):
         ("gate_staged", "load_warehouse"),
         ("load_postgres", "reconcile"),
         ("load_warehouse", "reconcile"),
-        ("reconcile", "build_marts"),
-        ("build_marts", "gate_marts"),
-        ("gate_marts", "publish_signals"),
-        ("publish_signals", "check_freshness"),
-        ("plan_universe", "check_freshness"),
         # summarize reports on every stage
-        *{(t, "summarize") for t in ("extract", "normalize", "gate_staged", "load_postgres", "reconcile",
-                                      "build_marts", "gate_marts", "publish_signals", "check_freshness")},
+        *{(t, "summarize") for t in ("extract", "normalize", "gate_staged", "load_postgres", "reconcile")},
+        ("summarize", "announce"),
+        ("load_postgres", "announce"),  # whether the load changed rows
     }
     # Gates stand between every stage and the next.
     assert "gate_staged" in dag.get_task("load_postgres").upstream_task_ids
-    assert "reconcile" in dag.get_task("build_marts").upstream_task_ids
     assert dag.catchup is False
-    assert dag.get_task("extract").pool == "sec_api"  # SEC's rate budget is shared through the pool
+    # Filer batches are mapped; SEC's rate budget is shared through the pool.
+    extract, normalize = dag.get_task("extract"), dag.get_task("normalize")
+    assert extract.is_mapped and normalize.is_mapped and extract.pool == "sec_api"
+    assert _outlets(dag) == {"announce": ["edgar_loaded"]}
+
+
+def test_market_daily_graph(dagbag):
+    dag = dagbag.dags["market_daily"]
+    assert dag.get_task("fetch_prices").is_mapped and dag.get_task("backfill_csv").is_mapped
+    assert "load_warehouse" in dag.get_task("check_gaps").upstream_task_ids
+    assert _outlets(dag) == {"announce": ["market_loaded"]}
+
+
+def test_warehouse_build_runs_when_either_source_loads(dagbag):
+    dag = dagbag.dags["warehouse_build"]
+    condition = dag.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny"  # either source, not both
+    assert {a.name for a in condition.objects} == {"edgar_loaded", "market_loaded"}
+    assert dag.max_active_runs == 1  # one dbt build at a time writes the marts
+    assert _edges(dag) == {
+        ("build_marts", "gate_financials"),
+        ("build_marts", "gate_market"),
+        ("gate_financials", "publish_signals"),
+        ("gate_market", "publish_signals"),
+        ("publish_signals", "check_freshness"),
+        *{(t, "summarize") for t in ("build_marts", "gate_financials", "gate_market", "publish_signals",
+                                      "check_freshness")},
+    }  # fmt: skip
+
+
+def _outlets(dag) -> dict[str, list[str]]:
+    return {t.task_id: [a.name for a in t.outlets] for t in dag.tasks if t.outlets}
 
 
 def test_ingest_and_quality_never_import_airflow():

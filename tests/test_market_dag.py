@@ -1,5 +1,6 @@
 """The market_daily DAG end to end (dag.test) on recorded Yahoo responses and a Yahoo CSV:
-yfinance over loopback, object store, PostgreSQL, GX gates, DuckDB and a dbt build of the market models."""
+yfinance over loopback, object store, PostgreSQL, GX gates, DuckDB; then the warehouse build its
+asset update schedules (dbt, fct_market_data and its gate)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ CHARTS = SAMPLE / "market" / "yahoo_chart_api"
 
 @pytest.fixture(scope="module")
 def dag_runs(tmp_path_factory, pg_dsn):
-    """A scheduled run after the close of 2026-11-20, then a manual run for NVDA in June 2024."""
+    """A scheduled run after the close of 2026-11-20 and the warehouse build after it, then a
+    manual run for NVDA in June 2024 (which changes nothing)."""
     tmp = tmp_path_factory.mktemp("market_dag")
     sample = market_sample(tmp / "sample", {s: CHARTS / f"{s}.json.gz" for s in ("AAPL", "MSFT", "NVDA")}, ["SPY"])
     env = {
@@ -29,11 +31,12 @@ def dag_runs(tmp_path_factory, pg_dsn):
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "t_market_dag"),
     }
     scheduled, settings = run_dag("market_daily", env, dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC))
+    built, _ = run_dag("warehouse_build", env, dt.datetime(2026, 11, 20, 22, 45, tzinfo=dt.UTC))
     manual, _ = run_dag(
         "market_daily", env, dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC),
         run_conf={"tickers": ["NVDA"], "start": "2024-06-01", "end": "2024-07-01"},
     )  # fmt: skip
-    return scheduled, manual, settings
+    return scheduled, built, manual, settings
 
 
 def summaries(settings: Settings) -> list[dict]:
@@ -50,12 +53,14 @@ def test_schedule_after_the_us_close_and_params():
     assert set(dag.params) == {"tickers", "start", "end", "batch_size", "backfill_csv"}
 
 
-def test_every_task_of_both_runs_succeeded(dag_runs):
-    scheduled, manual, _ = dag_runs
-    for run in (scheduled, manual):
-        states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
-        assert set(states.values()) == {"success"}, states
-        assert {"fetch_prices", "backfill_csv", "gate_staged", "build_marts", "summarize"} <= {t for t, _ in states}
+def test_every_task_succeeded_and_only_new_rows_announce(dag_runs):
+    scheduled, built, manual = (
+        {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()} for run in dag_runs[:3]
+    )
+    assert set(scheduled.values()) == {"success"} and ("announce", -1) in scheduled, scheduled
+    assert set(built.values()) == {"success"} and ("gate_market", -1) in built, built
+    assert manual.pop(("announce", -1)) == "skipped"  # nothing new: the warehouse is not rebuilt
+    assert set(manual.values()) == {"success"}, manual
 
 
 def test_mart_holds_every_ticker_with_its_company_and_corporate_actions(dag_runs):
@@ -92,7 +97,9 @@ def test_gates_and_summary_are_recorded(dag_runs):
         suites = dict(conn.execute("SELECT suite, bool_and(success) FROM edgar.dq_results GROUP BY suite").fetchall())
         prices = conn.execute("SELECT count(*) FROM edgar.price_history").fetchone()[0]
     # Gaps are monitored: SPY's two quarantined days are missing sessions, reported, not fatal.
-    assert suites == {"staged_prices": True, "fct_market_data": True, "price_gaps": False}
+    assert {s: suites[s] for s in ("staged_prices", "fct_market_data", "price_gaps")} == {
+        "staged_prices": True, "fct_market_data": True, "price_gaps": False,
+    }  # fmt: skip
     assert prices == 127 + 127 + 754 + 2517
     first = summaries(settings)[0]
     assert first["outcomes"] == {"yahoo_chart:staged": 3, "yahoo_csv:staged": 1}

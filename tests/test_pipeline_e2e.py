@@ -1,4 +1,5 @@
-"""The edgar_nightly DAG end to end on two real sample companies, every backend real and local."""
+"""edgar_nightly then warehouse_build end to end on two real sample companies, every backend real
+and local; then a second nightly run on the same day, which finds nothing new."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from conftest import APPLE, LPA, fresh_database, make_sample_dir, run_dag, sampl
 from ingest.postgres import connect
 
 
+NIGHT = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+
+
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory, pg_dsn):
-    """One DAG run over Apple (facts + submissions) and LPA (facts only, cik sent as a string)."""
+    """Apple (facts + submissions) and LPA (facts only, cik sent as a string), one filer per
+    batch; then the warehouse build that the nightly run's asset update schedules.
+    Returns (nightly run, warehouse run, nightly re-run, settings)."""
     tmp = tmp_path_factory.mktemp("e2e")
     env = {
         "EDGARFLOW_SAMPLE_DIR": str(make_sample_dir(tmp / "sample", [APPLE, LPA])),
@@ -23,18 +29,39 @@ def pipeline_run(tmp_path_factory, pg_dsn):
         "EDGARFLOW_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "e2e"),
     }
-    return run_dag("edgar_nightly", env, dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc))
+    nightly, settings = run_dag("edgar_nightly", env, NIGHT, run_conf={"batch_size": 1})
+    warehouse, _ = run_dag("warehouse_build", env, NIGHT + dt.timedelta(minutes=30))
+    again, _ = run_dag("edgar_nightly", env, NIGHT + dt.timedelta(hours=1))
+    return nightly, warehouse, again, settings
 
 
-def test_every_task_succeeded(pipeline_run):
-    run, _ = pipeline_run
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+def _states(run) -> dict[tuple[str, int], str]:
+    return {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
+
+
+def test_every_task_succeeded_one_filer_per_mapped_task(pipeline_run):
+    nightly, warehouse, *_ = pipeline_run
+    states = _states(nightly)
     assert set(states.values()) == {"success"}, states
-    assert len(states) == 12
+    assert {i for t, i in states if t in ("extract", "normalize")} == {0, 1}  # two batches of one filer
+    assert len(states) == 11  # 9 tasks, extract and normalize mapped twice
+    assert set(_states(warehouse).values()) == {"success"}, _states(warehouse)
+
+
+def test_rerun_finds_nothing_new_and_does_not_announce(pipeline_run):
+    *_, again, settings = pipeline_run
+    states = _states(again)
+    assert states.pop(("announce", -1)) == "skipped"  # no asset update, so no warehouse build
+    assert set(states.values()) == {"success"}, states
+    with connect(settings) as conn:
+        loads = conn.execute(
+            "SELECT counts FROM edgar.pipeline_runs WHERE dag_id = 'edgar_nightly' AND run_id = %s", (again.run_id,)
+        ).fetchone()[0]["postgres_loads"]
+    assert all(load["inserted"] == load["updated"] == 0 for load in loads.values())
 
 
 def test_raw_zone_partitioned_by_ingest_date(pipeline_run):
-    _, settings = pipeline_run
+    *_, settings = pipeline_run
     store = Path(settings.storage_url)
     raw = sorted(p.relative_to(store).as_posix() for p in store.rglob("*.gz"))
     assert f"raw/sec/companyfacts/ingest_date=2026-11-20/CIK{APPLE}.json.gz" in raw
@@ -43,7 +70,7 @@ def test_raw_zone_partitioned_by_ingest_date(pipeline_run):
 
 
 def test_postgres_rows(pipeline_run):
-    _, settings = pipeline_run
+    *_, settings = pipeline_run
     apple_filings = len(orjson.loads(sample_bytes(f"edgar/submissions/CIK{APPLE}.json"))["filings"]["recent"]["form"])
     with connect(settings) as conn:
         count = lambda table: conn.execute(f"SELECT count(*) FROM edgar.{table}").fetchone()[0]  # noqa: E731
@@ -57,7 +84,7 @@ def test_postgres_rows(pipeline_run):
 
 
 def test_warehouse_rows_and_apple_revenue(pipeline_run):
-    _, settings = pipeline_run
+    *_, settings = pipeline_run
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.edgar_facts").fetchone()[0] == 24_579 + 768
         assert con.execute("SELECT count(DISTINCT cik) FROM marts.fct_financial_statements").fetchone()[0] == 2
@@ -71,11 +98,22 @@ def test_warehouse_rows_and_apple_revenue(pipeline_run):
     assert revenue == [(383_285_000_000, "USD", "0000320193-23-000106")]
 
 
-def test_summary_recorded(pipeline_run):
-    from ingest.run_summary import latest_summary, render
+def test_summaries_recorded(pipeline_run):
+    from ingest.run_summary import NIGHTLY_DAG, WAREHOUSE_DAG, latest_summary, render, render_warehouse
 
-    _, settings = pipeline_run
-    summary = latest_summary(settings)
-    assert summary["companies"] == 2 and summary["facts_landed"] == 24_579 + 768
-    text = render(summary)
+    nightly, warehouse, again, settings = pipeline_run
+    first = next(s for s in _summaries(settings, NIGHTLY_DAG) if s["run_id"] == nightly.run_id)
+    assert first["companies"] == 2 and first["facts_landed"] == 24_579 + 768
+    assert latest_summary(settings)["run_id"] == again.run_id and "facts landed" in render(first)
+    built = latest_summary(settings, WAREHOUSE_DAG)
+    assert built["run_id"] == warehouse.run_id and built["signals_published"]["companies"] == 2
+    text = render_warehouse(built)
     assert "marts.fct_financial_statements" in text and "ingest.query" in text
+
+
+def _summaries(settings, dag_id: str) -> list[dict]:
+    with connect(settings) as conn:
+        rows = conn.execute(
+            "SELECT counts FROM edgar.pipeline_runs WHERE dag_id = %s AND stage = 'summary'", (dag_id,)
+        ).fetchall()
+    return [r[0] for r in rows]

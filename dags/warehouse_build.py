@@ -1,0 +1,69 @@
+"""warehouse_build: raw warehouse tables -> dbt marts -> gates -> signals published to PostgreSQL.
+
+| schedule | when |
+|----------|------|
+| assets `edgar_loaded` or `market_loaded` | after edgar_nightly or market_daily has loaded new rows |
+
+Data-aware: it runs when either source DAG has changed rows in PostgreSQL and the warehouse's raw
+tables, and never twice at once, so one `dbt build` at a time writes the marts (see
+ingest/warehouse_build.py). Manual run after fixing a failed build:
+`airflow dags trigger warehouse_build`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+from common import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED
+
+from ingest import warehouse_build as build
+from quality import tasks as gates
+
+
+@dag(
+    dag_id="warehouse_build",
+    schedule=(EDGAR_LOADED | MARKET_LOADED),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["warehouse"],
+)
+def warehouse_build():
+    @task
+    def build_marts(run_id=None) -> dict:
+        return build.build_marts(run_id)
+
+    @task
+    def gate_financials(run_id=None) -> dict:
+        return gates.gate_warehouse(run_id)
+
+    @task
+    def gate_market(run_id=None) -> dict:
+        return gates.gate_market_data(run_id)
+
+    @task
+    def publish_signals(run_id=None) -> dict:
+        return build.publish_signals(run_id)
+
+    @task
+    def check_freshness(run_id=None) -> dict:
+        return build.check_freshness(run_id)
+
+    @task
+    def summarize(marts, financials_gate, market_gate, published, freshness, run_id=None) -> dict:
+        gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness}
+        return build.summarize(run_id, marts, gate_results, published)
+
+    marts = build_marts()
+    marts_gates = [gate_financials(), gate_market()]
+    marts >> marts_gates
+    published = publish_signals()
+    marts_gates >> published
+    freshness = check_freshness()
+    published >> freshness
+    summarize(marts, *marts_gates, published, freshness)
+
+
+warehouse_build()
