@@ -5,6 +5,7 @@ The same code runs locally and in production; only these values differ.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +22,14 @@ YAHOO_URL = "https://query2.finance.yahoo.com"
 
 
 class Settings(BaseSettings):
+    """Read from the environment and, when EDGARFLOW_SECRETS_DIR names a directory of secret
+    files (a mounted Kubernetes Secret or Secret Manager volume), from files named like the
+    variable: ``edgarflow_pg_dsn`` holds the PostgreSQL DSN. The environment wins over files."""
+
     model_config = SettingsConfigDict(env_prefix="EDGARFLOW_", extra="ignore")
+
+    def __init__(self, **values) -> None:
+        super().__init__(_secrets_dir=os.environ.get("EDGARFLOW_SECRETS_DIR"), **values)
 
     # Object store root: a local directory, or gs://bucket/prefix.
     storage_url: str = str(LOCAL_DIR / "store")
