@@ -22,13 +22,13 @@ from pathlib import Path
 
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ingest.normalize import normalize_companyfacts
 from ingest.pg_load import DATASETS, LoadResult, load_dataset
 from ingest.postgres import connect
 from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
+from sample_replicas import replicas
 
 TARGET_ROWS = int(os.environ.get("BENCH_PG_ROWS", "5000000"))
 ROUNDS = 2
@@ -37,19 +37,6 @@ ROUNDS = 2
 def sample_facts() -> list[pa.Table]:
     paths = sorted((BUNDLED_SAMPLE_DIR / "edgar" / "companyfacts").glob("CIK*.json.gz"))
     return [normalize_companyfacts(gzip.decompress(p.read_bytes())) for p in paths]
-
-
-def replicas(companies: list[pa.Table], target: int) -> list[pa.Table]:
-    """Copies of every company under CIK 'NNN' + the original's last 7 digits."""
-    per_copy = sum(t.num_rows for t in companies)
-    copies = -(-target // per_copy)
-    tables = []
-    for n in range(1, copies + 1):
-        for t in companies:
-            cik = f"{n:03d}" + t["cik"][0].as_py()[3:]
-            name = pc.binary_join_element_wise(t["entity_name"], f" (replica {n})", "")
-            tables.append(t.set_column(0, "cik", pa.array([cik] * t.num_rows)).set_column(1, "entity_name", name))
-    return tables
 
 
 def create_baseline(conn: psycopg.Connection) -> None:
