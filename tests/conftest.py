@@ -46,6 +46,23 @@ def make_sample_dir(dest: Path, ciks: list[str]) -> Path:
     return dest
 
 
+def market_sample(dest: Path, charts: dict[str, bytes | Path], csvs: list[str]) -> Path:
+    """A sample-layout directory: SEC's ticker list, chart responses (bytes or a sample file to
+    copy) under the given symbols, and the named Yahoo CSVs."""
+    shutil.copytree(SAMPLE / "edgar" / "tickers", dest / "edgar" / "tickers")
+    chart_dir, csv_dir = dest / "market" / "yahoo_chart_api", dest / "market" / "yahoo_csv"
+    chart_dir.mkdir(parents=True)
+    csv_dir.mkdir(parents=True)
+    for symbol, body in charts.items():
+        if isinstance(body, Path):
+            shutil.copy(body, chart_dir / f"{symbol}.json.gz")
+        else:
+            (chart_dir / f"{symbol}.json").write_bytes(body)
+    for symbol in csvs:
+        shutil.copy(SAMPLE / "market" / "yahoo_csv" / f"{symbol}.csv.gz", csv_dir / f"{symbol}.csv.gz")
+    return dest
+
+
 @pytest.fixture
 def local_env(tmp_path, monkeypatch):
     """EDGARFLOW_* settings pointing every local backend into tmp_path."""

@@ -10,8 +10,7 @@ import duckdb
 import psycopg
 import pytest
 from airflow.dag_processing.dagbag import BundleDagBag
-from conftest import REPO, SAMPLE, fresh_database, run_dag
-from test_market_pipeline import market_sample
+from conftest import REPO, SAMPLE, fresh_database, market_sample, run_dag
 
 from ingest.settings import Settings
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import shutil
 from datetime import date
-from pathlib import Path
 
 import psycopg
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLE, sample_bytes
+from conftest import SAMPLE, market_sample, sample_bytes
 from psycopg.conninfo import make_conninfo
 
 from ingest import market_pipeline as market
@@ -25,23 +23,6 @@ from quality.tasks import gate_staged_prices
 
 APPLE, NVIDIA, MICROSOFT, SPDR, BERKSHIRE = "0000320193", "0001045810", "0000789019", "0000884394", "0001067983"
 DAY = "2026-11-20"
-
-
-def market_sample(dest: Path, charts: dict[str, bytes | Path], csvs: list[str]) -> Path:
-    """A sample-layout directory: SEC's ticker list, chart responses (bytes or a sample file to
-    copy) under the given symbols, and the named Yahoo CSVs."""
-    shutil.copytree(SAMPLE / "edgar" / "tickers", dest / "edgar" / "tickers")
-    chart_dir, csv_dir = dest / "market" / "yahoo_chart_api", dest / "market" / "yahoo_csv"
-    chart_dir.mkdir(parents=True)
-    csv_dir.mkdir(parents=True)
-    for symbol, body in charts.items():
-        if isinstance(body, Path):
-            shutil.copy(body, chart_dir / f"{symbol}.json.gz")
-        else:
-            (chart_dir / f"{symbol}.json").write_bytes(body)
-    for symbol in csvs:
-        shutil.copy(SAMPLE / "market" / "yahoo_csv" / f"{symbol}.csv.gz", csv_dir / f"{symbol}.csv.gz")
-    return dest
 
 
 def recording(symbol: str) -> dict:
