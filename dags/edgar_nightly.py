@@ -5,7 +5,8 @@
 | daily    | 06:30 | 01:30 / 02:30   | after SEC's nightly recompile of submissions and companyfacts |
 
 Every stage reads only what the one before it wrote, and gates (GX) stop the run before bad
-data moves on. Filers are extracted and normalized in batches (mapped tasks; extraction in the
+data moves on: on the raw documents (profiled while normalizing), the staged Parquet, PostgreSQL
+after the load, and staged vs PostgreSQL vs warehouse (reconcile). Filers are extracted and normalized in batches (mapped tasks; extraction in the
 `sec_api` pool, which shares SEC's rate budget between workers). A scheduled run fetches only
 what changed since the last successful run (see ingest/extract.py). When the load changed rows,
 `announce` updates the `edgar_loaded` asset, which schedules `warehouse_build`.
@@ -65,6 +66,10 @@ def edgar_nightly():
         return nightly.normalize(extraction, run_id)
 
     @task
+    def gate_raw(stagings, run_id=None) -> dict:
+        return gates.gate_raw(run_id)
+
+    @task
     def gate_staged(stagings, run_id=None) -> dict:
         return gates.gate_staged(run_id)
 
@@ -77,12 +82,16 @@ def edgar_nightly():
         return nightly.load_warehouse()
 
     @task
+    def gate_postgres(stagings, run_id=None) -> dict:
+        return gates.gate_postgres(run_id, gates.run_ciks(gathered(stagings)))
+
+    @task
     def reconcile(run_id=None) -> dict:
         return gates.reconcile_facts(run_id)
 
     @task
-    def summarize(extractions, stagings, staged_gate, pg_loads, reconciled, run_id=None) -> dict:
-        gate_results = {"staged": staged_gate, "reconcile": reconciled}
+    def summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled, run_id=None) -> dict:
+        gate_results = {"raw": raw_gate, "staged": staged_gate, "postgres": pg_gate, "reconcile": reconciled}
         return nightly.summarize(run_id, gathered(extractions), gathered(stagings), gate_results, pg_loads)
 
     @task(outlets=[EDGAR_LOADED])
@@ -91,13 +100,17 @@ def edgar_nightly():
 
     extractions = extract.expand(ciks=plan_batches())
     stagings = normalize.expand(extraction=extractions)
+    raw_gate = gate_raw(stagings)
     staged_gate = gate_staged(stagings)
+    raw_gate >> staged_gate
     pg_loads = load_postgres(stagings)
     warehouse_loads = load_warehouse()
     staged_gate >> [pg_loads, warehouse_loads]
+    pg_gate = gate_postgres(stagings)
+    pg_loads >> pg_gate
     reconciled = reconcile()
-    [pg_loads, warehouse_loads] >> reconciled
-    summary = summarize(extractions, stagings, staged_gate, pg_loads, reconciled)
+    [pg_gate, warehouse_loads] >> reconciled
+    summary = summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled)
     summary >> announce(pg_loads)
 
 

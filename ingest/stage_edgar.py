@@ -1,10 +1,26 @@
-"""Normalization stage for EDGAR: landed raw objects -> staged Parquet, bad filers -> quarantine."""
+"""Normalization stage for EDGAR: landed raw objects -> staged Parquet, bad filers -> quarantine.
+
+Each landed document group (a filer's companyfacts, or its submissions with their pages) is
+parsed exactly once, here; what that parse saw is kept as one small profile row per group,
+
+    quality/raw_profiles/run_id={run_id}/{dataset}/CIK{first cik of the batch}.parquet
+
+so the raw-zone gate (quality.tasks.gate_raw) judges the run's documents without reading them
+again. A run normalizes its filers in batches, each writing its own file; a retried batch
+rewrites its own.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ingest.landing import Landed, quarantine_landed, read_raw
 from ingest.normalize import BadPayload, normalize_companyfacts, normalize_submissions
@@ -13,28 +29,64 @@ from ingest.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
+# One row per landed document group; counts are null where the document did not parse.
+RAW_PROFILE = pa.schema(
+    [
+        ("cik", pa.string()),  # the filer requested
+        ("dataset", pa.string()),
+        ("object_key", pa.string()),  # the main document's raw key
+        ("objects", pa.int32()),  # the main document and its pages
+        ("bytes", pa.int64()),  # uncompressed JSON; null when the gzip stream is broken
+        ("parsed", pa.bool_()),
+        ("reason", pa.string()),  # why not, as recorded with the quarantined bytes
+        ("document_cik", pa.string()),  # the filer the document is about
+        ("entity_name", pa.string()),  # "" when the document names none; null when unknown
+        ("facts", pa.int64()),  # companyfacts only
+        ("taxonomies", pa.int32()),  # companyfacts only
+        ("filings", pa.int64()),  # distinct accessions: of the facts, or of the filings index
+    ]
+)
+
 
 @dataclass
 class Staging:
     staged: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # dataset -> keys
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # dataset -> rows
     quarantined: list[dict[str, str]] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)  # raw profile keys written
 
     def to_dict(self) -> dict:
-        return {"staged": dict(self.staged), "rows": dict(self.rows), "quarantined": self.quarantined}
+        return {
+            "staged": dict(self.staged),
+            "rows": dict(self.rows),
+            "quarantined": self.quarantined,
+            "profiles": self.profiles,
+        }
+
+
+def raw_profiles_prefix(run_id: str, dataset: str) -> str:
+    """Where the run's profiles of ``dataset`` are, one Parquet file per normalize batch."""
+    if not run_id or "/" in run_id:
+        raise ValueError(f"run_id must be non-empty and free of '/': {run_id!r}")
+    return f"quality/raw_profiles/run_id={run_id}/{dataset}/"
 
 
 def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Staging:
+    raw_profiles_prefix(run_id, "")  # a run_id unfit for a key is refused before anything is written
     result = Staging()
     groups: dict[tuple[str, str], list[Landed]] = defaultdict(list)
     for item in landed:
         groups[(item.cik, item.dataset)].append(item)
 
+    profiles: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (cik, dataset), items in sorted(groups.items()):
         # The main document first, then its -submissions-NNN pages in order.
         items.sort(key=lambda x: ("-submissions-" in x.key, x.key))
+        profile: dict[str, Any] = {"cik": cik, "dataset": dataset, "object_key": items[0].key, "objects": len(items)}
+        profiles[dataset].append(profile)
         try:
             bodies = [read_raw(store, x.key) for x in items]
+            profile["bytes"] = sum(len(b) for b in bodies)
             if dataset == "companyfacts":
                 tables = {"facts": normalize_companyfacts(bodies[0])}
             elif dataset == "submissions":
@@ -42,19 +94,50 @@ def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Stagin
                 tables = {"companies": companies, "filings": filings}
             else:
                 raise BadPayload(f"no normalizer for dataset {dataset!r}")
+            profile.update(_describe(tables))
             _check_cik(tables, cik)
         except (BadPayload, OSError, EOFError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.warning("quarantining %s %s: %s", dataset, cik, reason)
+            profile.update(parsed=False, reason=reason)
             for item in items:
                 result.quarantined.append(
                     {"cik": cik, "dataset": dataset, "key": quarantine_landed(store, item, reason, run_id), "reason": reason}
                 )
             continue
+        profile["parsed"] = True
         for name, table in tables.items():
             result.staged[name].append(write_staged(store, name, cik, table))
             result.rows[name] += table.num_rows
+
+    for dataset, rows in profiles.items():
+        buf = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows, schema=RAW_PROFILE), buf, compression="zstd")
+        # Batches hold disjoint filers: the first one names the batch's file.
+        key = f"{raw_profiles_prefix(run_id, dataset)}CIK{rows[0]['cik']}.parquet"
+        store.put(key, buf.getvalue())
+        result.profiles.append(key)
     return result
+
+
+def _describe(tables: dict[str, pa.Table]) -> dict[str, Any]:
+    """What the parse saw, before the cik check: a document for another filer is profiled too."""
+    if "facts" in tables:
+        facts = tables["facts"]
+        named = facts.num_rows > 0  # the entity name rides on each fact row
+        return {
+            "document_cik": facts["cik"][0].as_py() if named else None,
+            "entity_name": facts["entity_name"][0].as_py() if named else None,
+            "facts": facts.num_rows,
+            "taxonomies": pc.count_distinct(facts["taxonomy"]).as_py(),
+            "filings": pc.count_distinct(facts["accession_number"]).as_py(),
+        }
+    company = tables["companies"].to_pylist()[0]
+    return {
+        "document_cik": company["cik"],
+        "entity_name": company["name"] or "",
+        "filings": pc.count_distinct(tables["filings"]["accession_number"]).as_py(),
+    }
 
 
 def _check_cik(tables: dict, cik: str) -> None:

@@ -2,19 +2,24 @@
 
 Each load replaces the raw tables with the current staged state of every company, so it can
 be re-run for the same date and changes nothing the second time. dbt reads these tables as sources.
+``WarehouseReader`` runs read-only queries against either warehouse (the quality gates use it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
 from ingest import schemas
 from ingest.settings import Settings
 from ingest.storage import GCSStore, ObjectStore, local_copies
 
 RAW_SCHEMA = "raw"
+MARTS_SCHEMA = "marts"  # dbt's marts layer (dbt_project/macros/generate_schema_name.sql)
 # staged dataset -> raw table; partition date and clustering apply to BigQuery.
 RAW_TABLES = {
     "facts": ("edgar_facts", "filed", ["cik", "tag"]),
@@ -97,3 +102,53 @@ def _parquet_options(bigquery):
     options = bigquery.ParquetOptions()
     options.enable_list_inference = True  # list<string> columns land as REPEATED STRING
     return options
+
+
+class WarehouseReader:
+    """Read-only SQL against the warehouse ``settings`` choose.
+
+    Queries are written once, in SQL that DuckDB and BigQuery both accept, naming tables through
+    ``table()``; parameters are positional (``?``): strings or lists of strings. No connection
+    or client exists until ``query`` runs.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def table(self, schema: str, name: str) -> str:
+        """``schema.name`` in DuckDB; on BigQuery the dataset is prefixed like dbt's schemas
+        (`project.<bq_dataset>_<schema>.name`, quoted: project ids may hold '-')."""
+        for part in (schema, name):
+            if not part.isidentifier() or not part.islower():
+                raise ValueError(f"not a plain lowercase SQL identifier: {part!r}")
+        if self.settings.warehouse == "bigquery":
+            return f"`{self.settings.bq_project}.{self.settings.bq_dataset}_{schema}.{name}`"
+        return f"{schema}.{name}"
+
+    def query(self, sql: str, params: Sequence[str | Sequence[str]] = ()) -> pa.Table:
+        if self.settings.warehouse == "bigquery":
+            return self._bigquery(sql, params)
+        with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as con:
+            return con.sql(sql, params=list(params) or None).to_arrow_table()
+
+    def frame(self, sql: str, params: Sequence[str | Sequence[str]] = ()) -> pd.DataFrame:
+        """The result as pandas, decimals as float64 and dates as datetime64, whichever the warehouse."""
+        table = self.query(sql, params)
+        floats = pa.schema(
+            [f.with_type(pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
+        )
+        return table.cast(floats).to_pandas(date_as_object=False)
+
+    def _bigquery(self, sql: str, params: Sequence[str | Sequence[str]]) -> pa.Table:
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter.positional("STRING", p)
+                if isinstance(p, str)
+                else bigquery.ArrayQueryParameter.positional("STRING", list(p))
+                for p in params
+            ]
+        )
+        client = bigquery.Client(project=self.settings.bq_project, location=self.settings.bq_location)
+        return client.query(sql, job_config=config).to_arrow()

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.storage import ObjectStore
+from ingest.warehouse import MARTS_SCHEMA, WarehouseReader
 from quality import suites
 from quality.gate import Data, GateResult, run_gate
 from quality.sqlnames import sql_name
@@ -25,11 +26,18 @@ MAX_LAG_DAYS = 3
 
 
 def warehouse_latest_filed(
-    con, table: str = "fct_financial_statements", date_column: str = "filed_date"
+    warehouse: WarehouseReader,
+    table: str = "fct_financial_statements",
+    schema: str = MARTS_SCHEMA,
+    date_column: str = "filed_date",
 ) -> pa.Table:
-    """(cik, latest_filed) from a DuckDB warehouse table."""
-    sql = f"SELECT cik, max({sql_name(date_column)}) AS latest_filed FROM {sql_name(table)} GROUP BY cik"
-    return con.sql(sql).to_arrow_table()
+    """(cik, latest_filed) from a warehouse table (DuckDB or BigQuery)."""
+    return warehouse.query(latest_filed_sql(warehouse.table(schema, table), date_column))
+
+
+def latest_filed_sql(table: str, date_column: str = "filed_date") -> str:
+    """Per company, the newest ``date_column`` of ``table`` (already qualified)."""
+    return f"SELECT cik, max({sql_name(date_column)}) AS latest_filed FROM {table} GROUP BY cik"
 
 
 def freshness_frame(warehouse_latest: Data, filings: Data) -> pd.DataFrame:

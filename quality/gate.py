@@ -3,7 +3,7 @@
 Layout in the object store, per stage, run and suite:
     quality/{stage}/run_id={run_id}/{suite}/result.json     GX validation result
     quality/{stage}/run_id={run_id}/{suite}/docs/index.html GX data docs site of this validation
-    quality/{stage}/baseline/{suite}.json                   row count of the last passing run
+    quality/{stage}/baseline/{suite}.json                   row count (and ``baseline`` extras) of the last passing run
 """
 
 from __future__ import annotations
@@ -123,11 +123,13 @@ def run_gate(
     store: ObjectStore,
     run_id: str,
     previous_row_count: int | None = None,
+    baseline: Mapping[str, Any] | None = None,
 ) -> GateResult:
     """Validate ``data`` against ``suite``; raise GateFailed when it fails.
 
     With ``previous_row_count`` the batch's row count must also lie within the suite module's
-    ROW_COUNT_TOLERANCE of it. The result JSON and data docs are written either way.
+    ROW_COUNT_TOLERANCE of it. The result JSON and data docs are written either way; a passing
+    run also becomes the baseline, with ``baseline``'s entries beside its row count.
     """
     _check_name(stage, "stage")
     _check_name(suite.name, "suite name")
@@ -164,15 +166,21 @@ def run_gate(
     )
     if not result.success:
         raise GateFailed(result)
-    baseline = {"run_id": run_id, "row_count": result.row_count}
-    store.put(_baseline_key(stage, suite.name), orjson.dumps(baseline), "application/json")
+    passed = {**(baseline or {}), "run_id": run_id, "row_count": result.row_count}
+    store.put(_baseline_key(stage, suite.name), orjson.dumps(passed), "application/json")
     return result
+
+
+def previous_baseline(store: ObjectStore, stage: str, suite_name: str) -> dict[str, Any] | None:
+    """What the last run that passed ``suite_name`` at ``stage`` recorded (None before the first)."""
+    key = _baseline_key(stage, suite_name)
+    return orjson.loads(store.get(key)) if store.exists(key) else None
 
 
 def previous_row_count(store: ObjectStore, stage: str, suite_name: str) -> int | None:
     """Row count of the last run that passed ``suite_name`` at ``stage`` (None before the first)."""
-    key = _baseline_key(stage, suite_name)
-    return orjson.loads(store.get(key))["row_count"] if store.exists(key) else None
+    previous = previous_baseline(store, stage, suite_name)
+    return previous["row_count"] if previous else None
 
 
 def record_result(conn, result: GateResult) -> int:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.storage import ObjectStore
+from ingest.warehouse import RAW_SCHEMA, WarehouseReader
 from quality import suites
 from quality.gate import Data, GateResult, run_gate
 from quality.sqlnames import sql_name
@@ -20,9 +21,11 @@ SYSTEMS = ("staged", "postgres", "warehouse")
 AGGREGATES = pa.schema([("cik", pa.string()), ("rows", pa.int64()), ("value_sum", pa.float64())])
 
 
-def _aggregate_sql(table: str, value_column: str | None) -> str:
-    value = f"sum({sql_name(value_column)})::double precision" if value_column else "0::double precision"
-    return f'SELECT cik, count(*)::bigint AS "rows", {value} AS value_sum FROM {sql_name(table)} GROUP BY cik'
+def aggregate_sql(table: str, value_column: str | None = "value") -> str:
+    """Per-company (cik, row_count, value_sum) of ``table`` (already qualified), in SQL that
+    PostgreSQL, DuckDB and BigQuery all accept; each caller brings the sums to float64."""
+    value = f"sum({sql_name(value_column)})" if value_column else "0"
+    return f"SELECT cik, count(*) AS row_count, {value} AS value_sum FROM {table} GROUP BY cik"
 
 
 def staged_aggregates(table: pa.Table, value_column: str | None = "value") -> pa.Table:
@@ -37,13 +40,18 @@ def staged_aggregates(table: pa.Table, value_column: str | None = "value") -> pa
 
 def postgres_aggregates(conn, table: str = "edgar.financial_facts", value_column: str | None = "value") -> pa.Table:
     """Per-company aggregates of a PostgreSQL table, through a psycopg connection."""
-    rows = conn.execute(_aggregate_sql(table, value_column)).fetchall()
-    return pa.Table.from_pylist([dict(zip(AGGREGATES.names, r)) for r in rows], schema=AGGREGATES)
+    rows = conn.execute(aggregate_sql(sql_name(table), value_column)).fetchall()
+    # numeric sums arrive as Decimal: one float per company, rounded as a cast in SQL would.
+    columns = list(zip(*rows)) or [(), (), ()]
+    return pa.table([columns[0], columns[1], [None if v is None else float(v) for v in columns[2]]], schema=AGGREGATES)
 
 
-def duckdb_aggregates(con, table: str = "raw.edgar_facts", value_column: str | None = "value") -> pa.Table:
-    """Per-company aggregates of a DuckDB warehouse table."""
-    return con.sql(_aggregate_sql(table, value_column)).to_arrow_table().cast(AGGREGATES)
+def warehouse_aggregates(
+    warehouse: WarehouseReader, table: str = "edgar_facts", schema: str = RAW_SCHEMA, value_column: str | None = "value"
+) -> pa.Table:
+    """Per-company aggregates of a warehouse table (DuckDB or BigQuery)."""
+    result = warehouse.query(aggregate_sql(warehouse.table(schema, table), value_column))
+    return result.rename_columns(AGGREGATES.names).cast(AGGREGATES)
 
 
 def compare(staged: Data, postgres: Data, warehouse: Data) -> pd.DataFrame:

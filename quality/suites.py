@@ -1,7 +1,8 @@
 """GX expectation suites as code: one per dataset and stage.
 
 Row-level checks carry ``mostly=ROW_TOLERANCE``: a few bad rows are quarantined and the rest
-continues, more than that fails the gate. Table-level checks (key uniqueness, referential
+continues, more than that fails the gate (raw documents: ``raw_mostly``, since each row there is a
+whole filer's document). Table-level checks (key uniqueness, referential
 integrity, row counts, everything on the warehouse marts) are strict: one violation fails the gate.
 
 Checks GX cannot state over a single column (one latest version per period, facts whose
@@ -353,4 +354,108 @@ def price_gaps() -> Suite:
             gxe.ExpectColumnValuesToBeBetween(column="off_calendar_rows", max_value=0),
         ),
         keys=("ticker", "missing_examples"),
+    )
+
+
+# ----- raw zone (the per-document profiles ingest.stage_edgar writes while normalizing)
+
+# Share of a run's documents that must pass a row-level raw check. Bad documents are already
+# quarantined with their bytes; many of them at once means the source or our parser moved.
+RAW_TOLERANCE = 0.95
+# Documents any run may lose, so one malformed filer does not stop a small incremental run.
+RAW_ALLOWANCE = 1
+# What each dataset's document must hold: facts, or a filings index.
+RAW_CONTENT = {
+    "companyfacts": ("facts", "the document holds facts (an empty one parses, so a format change would pass)"),
+    "submissions": ("filings", "the document lists filings (an empty index parses, so a format change would pass)"),
+}
+
+
+def raw_mostly(documents: int) -> float:
+    """``mostly`` for a run of ``documents``: RAW_TOLERANCE of them, but RAW_ALLOWANCE may always fail.
+
+    Computed as GX computes its success ratio, so exactly the allowed number of failures passes."""
+    allowed = max(RAW_ALLOWANCE, math.floor(documents * (1 - RAW_TOLERANCE)))
+    return 0.0 if documents <= allowed else (documents - allowed) / documents
+
+
+def raw_documents(dataset: str, documents: int) -> Suite:
+    """raw/sec/{dataset}: this run's landed documents, one profile row each. ``documents``: how
+    many there are (the row-level threshold depends on it); zero documents pass."""
+    column, description = RAW_CONTENT[dataset]
+    mostly = raw_mostly(documents)
+    return Suite(
+        f"raw_{dataset}",
+        (
+            *_cik(mostly=STRICT),
+            gxe.ExpectColumnValuesToNotBeNull(column="object_key"),
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="object_key", regex=rf"^raw/sec/{dataset}/ingest_date=\d{{4}}-\d{{2}}-\d{{2}}/CIK\d{{10}}"
+            ),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["cik", "dataset"], description="one document group per filer and run"
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="parsed",
+                value_set=[True],
+                mostly=mostly,
+                description="the document normalizes (a bad one is quarantined with its bytes)",
+            ),
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="document_cik",
+                column_B="cik",
+                ignore_row_if="either_value_is_missing",
+                mostly=mostly,
+                description="the document is about the filer requested",
+            ),
+            gxe.ExpectColumnValueLengthsToBeBetween(
+                column="entity_name", min_value=1, mostly=mostly, description="the document names its filer"
+            ),
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=1, mostly=mostly, description=description),
+        ),
+        keys=("cik", "object_key", "reason"),
+    )
+
+
+# ----- PostgreSQL after the load (frames built by quality.postgres_state)
+
+
+def postgres_companies() -> Suite:
+    """The run's companies as the loader left them. The schema already enforces key shapes,
+    uniqueness, not-nulls and filings -> companies; these are what it does not declare."""
+    return Suite(
+        "postgres_companies",
+        (
+            gxe.ExpectColumnValuesToBeInSet(
+                column="company_known",
+                value_set=[True],
+                description="referential integrity: the company, and so each of its facts, has its "
+                "edgar.companies row (facts declare no foreign key)",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="unindexed_accessions",
+                max_value=0,
+                description="referential integrity: every accession of the company's facts filed within the span "
+                "of its filings index is in that index (older filings may predate the pages fetched)",
+            ),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="name", min_value=1, mostly=ROW_TOLERANCE),
+        ),
+        keys=("cik", "name", "unindexed_example"),
+    )
+
+
+def postgres_tables() -> Suite:
+    """Row counts of the operational tables against the last passing run: nothing deletes rows."""
+    return Suite(
+        "postgres_tables",
+        (
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="row_count",
+                column_B="previous_row_count",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                description="no table lost rows since the last passing run (facts are never deleted)",
+            ),
+        ),
+        keys=("table",),
     )

@@ -6,33 +6,57 @@ set, and re-raised, so the task fails and nothing downstream of it runs.
 
 from __future__ import annotations
 
+import io
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ingest import schemas
 from ingest.postgres import connect
 from ingest.settings import Settings
+from ingest.stage_edgar import RAW_PROFILE, raw_profiles_prefix
 from ingest.staging import read_staged, staged_key
 from ingest.storage import ObjectStore, open_store
-from ingest.warehouse import RAW_SCHEMA, RAW_TABLES, staged_keys
+from ingest.warehouse import MARTS_SCHEMA, RAW_SCHEMA, RAW_TABLES, WarehouseReader, staged_keys
 from quality import suites
 from quality.alerts import AlertFailed, post_alert
 from quality.freshness import check_completeness, check_freshness, warehouse_latest_filed
-from quality.gate import GateFailed, GateResult, previous_row_count, record_result, run_gate
+from quality.gate import GateFailed, GateResult, previous_baseline, previous_row_count, record_result, run_gate
+from quality.postgres_state import company_frame, table_frame, table_rows
 from quality.quarantine import quarantine, record_quarantine, restage
-from quality.reconcile import duckdb_aggregates, postgres_aggregates, reconcile, staged_aggregates
+from quality.reconcile import postgres_aggregates, reconcile, staged_aggregates, warehouse_aggregates
 
 log = logging.getLogger(__name__)
 
-MARTS = "marts"  # the DuckDB schema dbt builds the marts in
+# staged/{dataset}/CIK##########.parquet (ingest.staging.staged_key)
+_STAGED_CIK = re.compile(r"/CIK(\d{10})\.parquet$")
 STAGED_SUITES = {
     "companies": suites.staged_companies,
     "filings": suites.staged_filings,
     "facts": suites.staged_facts,
 }
+
+
+def gate_raw(run_id: str, settings: Settings | None = None) -> dict:
+    """Gate this run's landed SEC documents by the profiles normalize wrote while parsing them
+    (no document is read again). Bad ones are already quarantined with their bytes and the rest
+    staged; more than the suites' RAW_TOLERANCE of them bad fails the run. Zero documents pass."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    summary = {}
+    with connect(settings) as conn:
+        for dataset in suites.RAW_CONTENT:  # the datasets normalize parses
+            parts = [pq.read_table(io.BytesIO(store.get(k))) for k in store.list(raw_profiles_prefix(run_id, dataset))]
+            profiles = pa.concat_tables([RAW_PROFILE.empty_table(), *parts])
+            suite = suites.raw_documents(dataset, profiles.num_rows)
+            result = _recorded(conn, lambda: run_gate("raw", suite, profiles, store=store, run_id=run_id))
+            bad = pc.sum(pc.invert(profiles["parsed"])).as_py() or 0
+            summary[dataset] = {"documents": result.row_count, "bad": bad, "result": result.result_uri}
+    return summary
 
 
 def gate_staged(run_id: str, settings: Settings | None = None) -> dict:
@@ -61,12 +85,43 @@ def gate_staged(run_id: str, settings: Settings | None = None) -> dict:
     return summary
 
 
+def gate_postgres(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> dict:
+    """Gate what the loader wrote to PostgreSQL: the run's companies (``ciks``: those it loaded)
+    for the integrity the schema does not declare, and every table's row count against the last
+    passing run. Reduced in SQL: no fact is fetched."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    previous = (previous_baseline(store, "postgres", "postgres_tables") or {}).get("tables", {})
+    with connect(settings) as conn:
+        # Read in a transaction of its own, so the results recorded next commit even when a gate fails.
+        with conn.transaction():
+            companies = company_frame(conn, ciks)
+            rows = table_rows(conn)
+        checked = _recorded(
+            conn, lambda: run_gate("postgres", suites.postgres_companies(), companies, store=store, run_id=run_id)
+        )
+        tables = table_frame(rows, previous)
+        counted = _recorded(
+            conn,
+            lambda: run_gate(
+                "postgres", suites.postgres_tables(), tables, store=store, run_id=run_id, baseline={"tables": rows}
+            ),
+        )
+    return {"companies": checked.row_count, "tables": rows, "results": [checked.result_uri, counted.result_uri]}
+
+
+def run_ciks(stagings: Iterable[Mapping]) -> list[str]:
+    """The companies a run staged, from its normalize batches' results: what gate_postgres checks."""
+    keys = (k for staging in stagings for dataset_keys in staging["staged"].values() for k in dataset_keys)
+    return sorted({m.group(1) for k in keys if (m := _STAGED_CIK.search(k))})
+
+
 def gate_warehouse(run_id: str, settings: Settings | None = None) -> dict:
-    """Gate the DuckDB mart fct_financial_statements (companies checked against dim_company)."""
-    settings = _duckdb_settings(settings)
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        frame = con.sql(f"SELECT * FROM {MARTS}.fct_financial_statements").df()
-        companies = [cik for (cik,) in con.sql(f"SELECT DISTINCT cik FROM {MARTS}.dim_company").fetchall()]
+    """Gate the mart fct_financial_statements (companies checked against dim_company)."""
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "fct_financial_statements"))
+    companies = _ciks(warehouse, MARTS_SCHEMA, "dim_company")
     store = open_store(settings.storage_url)
     with connect(settings) as conn:
         suite = suites.financial_statements(company_ciks=companies)
@@ -75,26 +130,26 @@ def gate_warehouse(run_id: str, settings: Settings | None = None) -> dict:
 
 
 def reconcile_facts(run_id: str, settings: Settings | None = None) -> dict:
-    """Gate: per company, staged facts, edgar.financial_facts and raw.edgar_facts agree."""
-    settings = _duckdb_settings(settings)
+    """Gate: per company, staged facts, edgar.financial_facts and the warehouse's raw facts agree."""
+    settings = settings or Settings()
     store = open_store(settings.storage_url)
     facts = _staged(store, "facts")
     staged = staged_aggregates(facts if facts is not None else schemas.FACTS.empty_table())
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        warehouse = duckdb_aggregates(con, f"{RAW_SCHEMA}.edgar_facts")
+    warehouse = warehouse_aggregates(WarehouseReader(settings))
     with connect(settings) as conn:
-        postgres = postgres_aggregates(conn)
+        with conn.transaction():  # committed before the result is recorded, which must survive a failure
+            postgres = postgres_aggregates(conn)
         result = _recorded(conn, lambda: reconcile("facts", staged, postgres, warehouse, store=store, run_id=run_id))
     return {"companies": result.row_count, "result": result.result_uri}
 
 
 def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings | None = None) -> dict:
     """Gates: every expected company landed in the warehouse, and none lags its filings index."""
-    settings = _duckdb_settings(settings)
+    settings = settings or Settings()
     store = open_store(settings.storage_url)
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        latest = warehouse_latest_filed(con, f"{MARTS}.fct_financial_statements")
-        landed = [cik for (cik,) in con.sql(f"SELECT DISTINCT cik FROM {RAW_SCHEMA}.edgar_facts").fetchall()]
+    warehouse = WarehouseReader(settings)
+    latest = warehouse_latest_filed(warehouse)
+    landed = _ciks(warehouse, RAW_SCHEMA, "edgar_facts")
     filings = _staged(store, "filings")
     summary = {}
     with connect(settings) as conn:
@@ -104,6 +159,14 @@ def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings
             fresh = _recorded(conn, lambda: check_freshness(latest, filings, store=store, run_id=run_id))
             summary["freshness"] = fresh.result_uri
     return summary
+
+
+def _ciks(warehouse: WarehouseReader, schema: str, table: str) -> list[str]:
+    return warehouse.query(select_sql(warehouse, schema, table, "DISTINCT cik"))["cik"].to_pylist()
+
+
+def select_sql(warehouse: WarehouseReader, schema: str, table: str, columns: str = "*") -> str:
+    return f"SELECT {columns} FROM {warehouse.table(schema, table)}"
 
 
 def _recorded(conn, gate: Callable[[], GateResult]) -> GateResult:
@@ -134,13 +197,6 @@ def _staged(store: ObjectStore, dataset: str) -> pa.Table | None:
     return pa.concat_tables([read_staged(store, k) for k in keys]) if keys else None
 
 
-def _duckdb_settings(settings: Settings | None) -> Settings:
-    settings = settings or Settings()
-    if settings.warehouse != "duckdb":
-        raise NotImplementedError("the warehouse gates read DuckDB; reading BigQuery marts is not wired yet")
-    return settings
-
-
 def gate_staged_prices(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> dict:
     """Gate the staged prices of the companies a market run touched (their whole staged history,
     as staged/prices holds it); quarantine tolerated bad rows and drop them from staged/."""
@@ -160,10 +216,10 @@ def gate_staged_prices(run_id: str, ciks: Iterable[str], settings: Settings | No
 
 
 def gate_market_data(run_id: str, settings: Settings | None = None) -> dict:
-    """Gate the DuckDB mart fct_market_data (strict)."""
-    settings = _duckdb_settings(settings)
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        frame = con.sql(f"SELECT * FROM {MARTS}.fct_market_data").df()
+    """Gate the mart fct_market_data (strict)."""
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "fct_market_data"))
     store = open_store(settings.storage_url)
     with connect(settings) as conn:
         result = _recorded(conn, lambda: run_gate("warehouse", suites.market_data(), frame, store=store, run_id=run_id))
@@ -175,14 +231,17 @@ def gate_price_gaps(run_id: str, exchanges: Mapping[str, str | None], settings: 
     build turns into fct_market_data) against its exchange's trading calendar."""
     from ingest.market_calendar import gaps
 
-    settings = _duckdb_settings(settings)
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        days = con.execute(
-            f"SELECT ticker, trade_date FROM {RAW_SCHEMA}.{RAW_TABLES['prices'][0]} WHERE ticker IN (SELECT unnest(?))",
-            [sorted(exchanges)],
-        ).df()
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    days = warehouse.frame(price_days_sql(warehouse), [sorted(exchanges)])
     frame = gaps(days, dict(exchanges))
     store = open_store(settings.storage_url)
     with connect(settings) as conn:
         result = _recorded(conn, lambda: run_gate("monitor", suites.price_gaps(), frame, store=store, run_id=run_id))
     return {"tickers": result.row_count, "result": result.result_uri}
+
+
+def price_days_sql(warehouse: WarehouseReader) -> str:
+    """(ticker, trade_date) from the raw prices, of the tickers given as the one parameter, a list."""
+    table = warehouse.table(RAW_SCHEMA, RAW_TABLES["prices"][0])
+    return f"SELECT ticker, trade_date FROM {table} WHERE ticker IN (SELECT * FROM UNNEST(?))"

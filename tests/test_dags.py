@@ -45,19 +45,25 @@ def test_edgar_nightly_graph(dagbag):
     assert _edges(dag) == {
         ("plan_batches", "extract"),
         ("extract", "normalize"),
+        ("normalize", "gate_raw"),
+        ("gate_raw", "gate_staged"),
         ("normalize", "gate_staged"),
         ("gate_staged", "load_postgres"),
         ("normalize", "load_postgres"),  # which companies this run staged
         ("gate_staged", "load_warehouse"),
-        ("load_postgres", "reconcile"),
+        ("load_postgres", "gate_postgres"),
+        ("normalize", "gate_postgres"),
+        ("gate_postgres", "reconcile"),
         ("load_warehouse", "reconcile"),
         # summarize reports on every stage
-        *{(t, "summarize") for t in ("extract", "normalize", "gate_staged", "load_postgres", "reconcile")},
+        *{(t, "summarize") for t in ("extract", "normalize", "gate_raw", "gate_staged", "load_postgres",
+                                      "gate_postgres", "reconcile")},
         ("summarize", "announce"),
         ("load_postgres", "announce"),  # whether the load changed rows
     }
     # Gates stand between every stage and the next.
     assert "gate_staged" in dag.get_task("load_postgres").upstream_task_ids
+    assert "gate_postgres" in dag.get_task("reconcile").upstream_task_ids
     assert dag.catchup is False
     # Filer batches are mapped; SEC's rate budget is shared through the pool.
     extract, normalize = dag.get_task("extract"), dag.get_task("normalize")

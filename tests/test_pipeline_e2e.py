@@ -44,7 +44,7 @@ def test_every_task_succeeded_one_filer_per_mapped_task(pipeline_run):
     states = _states(nightly)
     assert set(states.values()) == {"success"}, states
     assert {i for t, i in states if t in ("extract", "normalize")} == {0, 1}  # two batches of one filer
-    assert len(states) == 11  # 9 tasks, extract and normalize mapped twice
+    assert len(states) == 13  # 11 tasks, extract and normalize mapped twice
     assert set(_states(warehouse).values()) == {"success"}, _states(warehouse)
 
 

@@ -63,7 +63,7 @@ def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhoo
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["normalize"] == "success" and states["gate_staged"] == "failed"
-    downstream = {"load_postgres", "load_warehouse", "reconcile", "summarize", "announce"}
+    downstream = {"load_postgres", "load_warehouse", "gate_postgres", "reconcile", "summarize", "announce"}
     assert {states[t] for t in downstream} == {"upstream_failed"}
     assert not (tmp_path / "warehouse.duckdb").exists()
 

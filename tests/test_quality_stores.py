@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import duckdb
@@ -18,12 +19,12 @@ from ingest.postgres import connect
 from ingest.settings import Settings
 from ingest.staging import staged_key, write_staged
 from ingest.storage import LocalStore
-from ingest.warehouse import load_raw_tables
+from ingest.warehouse import WarehouseReader, load_raw_tables
 from quality import suites, tasks
 from quality.freshness import check_freshness, warehouse_latest_filed
 from quality.gate import GateFailed, record_result, run_gate
 from quality.quarantine import quarantine, record_quarantine
-from quality.reconcile import duckdb_aggregates, postgres_aggregates, reconcile, staged_aggregates
+from quality.reconcile import postgres_aggregates, reconcile, staged_aggregates, warehouse_aggregates
 
 TESLA, DUOLINGO, LPA = "0001318605", "0001562088", "0001997711"
 CIKS = (TESLA, DUOLINGO, LPA)
@@ -50,8 +51,17 @@ def env(pg_dsn, tmp_path_factory):
 
 
 def _aggregates(settings, conn, table):
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return staged_aggregates(table), postgres_aggregates(conn), duckdb_aggregates(con)
+    return staged_aggregates(table), postgres_aggregates(conn), warehouse_aggregates(WarehouseReader(settings))
+
+
+def _changed_warehouse(settings, tmp_path, sql: str, params: list) -> WarehouseReader:
+    """A reader over a copy of the warehouse with ``sql`` applied (the shared one stays as it is)."""
+    copy = tmp_path / "changed.duckdb"
+    shutil.copy(settings.duckdb_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        (changed,) = con.execute(sql, params).fetchone()
+    assert changed >= 1
+    return WarehouseReader(settings.model_copy(update={"duckdb_path": copy}))
 
 
 def test_staged_postgres_and_warehouse_agree_per_company(env):
@@ -85,19 +95,17 @@ def test_a_company_missing_in_postgres_fails_and_is_named(env):
     assert f"cik='{LPA}' staged_rows=768 postgres_rows=0" in str(failed.value)
 
 
-def test_a_value_drifting_in_the_warehouse_fails_and_is_named(env):
+def test_a_value_drifting_in_the_warehouse_fails_and_is_named(env, tmp_path):
     settings, store, table, conn = env
-    with duckdb.connect(str(settings.duckdb_path)) as con:
-        con.execute("BEGIN")
-        # Duolingo's largest fact landed in thousands: same row counts, different sums.
-        (changed,) = con.execute(
-            "UPDATE raw.edgar_facts SET value = value / 1000"
-            " WHERE cik = $1 AND value = (SELECT max(value) FROM raw.edgar_facts WHERE cik = $1)",
-            [DUOLINGO],
-        ).fetchone()
-        assert changed >= 1
-        wh = duckdb_aggregates(con)
-        con.execute("ROLLBACK")
+    # Duolingo's largest fact landed in thousands: same row counts, different sums.
+    drifted = _changed_warehouse(
+        settings,
+        tmp_path,
+        "UPDATE raw.edgar_facts SET value = value / 1000"
+        " WHERE cik = $1 AND value = (SELECT max(value) FROM raw.edgar_facts WHERE cik = $1)",
+        [DUOLINGO],
+    )
+    wh = warehouse_aggregates(drifted)
     staged, pg, _ = _aggregates(settings, conn, table)
 
     with pytest.raises(GateFailed) as failed:
@@ -145,18 +153,20 @@ def test_gate_outcomes_and_quarantined_rows_are_recorded_in_postgres(env):
     assert {key for key, _, _ in by_cik.values()} == {moved.key}
 
 
-def test_warehouse_freshness_against_the_submissions_index(env):
+def test_warehouse_freshness_against_the_submissions_index(env, tmp_path):
     settings, store, table, conn = env
     _, filings = submissions()
     # The index as it stood when the sample's Tesla companyfacts was captured.
     index_then = filings.filter(pc.less_equal(filings["filing_date"], pa.scalar(date(2022, 10, 31))))
-    with duckdb.connect(str(settings.duckdb_path)) as con:
-        latest = warehouse_latest_filed(con, "raw.edgar_facts", "filed")
-        con.execute("BEGIN")
-        # Tesla's last 10-Q never reached the warehouse.
-        con.execute("DELETE FROM raw.edgar_facts WHERE cik = ? AND filed >= DATE '2022-10-01'", [TESLA])
-        stale = warehouse_latest_filed(con, "raw.edgar_facts", "filed")
-        con.execute("ROLLBACK")
+    latest = warehouse_latest_filed(WarehouseReader(settings), "edgar_facts", "raw", "filed")
+    # Tesla's last 10-Q never reached the warehouse.
+    behind = _changed_warehouse(
+        settings,
+        tmp_path,
+        "DELETE FROM raw.edgar_facts WHERE cik = ? AND filed >= DATE '2022-10-01'",
+        [TESLA],
+    )
+    stale = warehouse_latest_filed(behind, "edgar_facts", "raw", "filed")
 
     assert check_freshness(latest, index_then, store=store, run_id="fresh-then").success
     with pytest.raises(GateFailed) as failed:
