@@ -4,8 +4,11 @@ gcp-storage-emulator, the replay server, dbt and GX."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,8 @@ os.environ.update(
 )
 SAMPLE = REPO / "data" / "sample"
 APPLE, NVIDIA, TSMC, LPA = "0000320193", "0001045810", "0001046179", "0001997711"
+# The path a test webhook accepts: its "token", which alerts and logs must never show.
+SECRET_PATH = "/hooks/T0000/B0000/s3cr3t-token"
 
 
 def sample_bytes(relpath: str) -> bytes:
@@ -61,6 +66,36 @@ def market_sample(dest: Path, charts: dict[str, bytes | Path], csvs: list[str]) 
     for symbol in csvs:
         shutil.copy(SAMPLE / "market" / "yahoo_csv" / f"{symbol}.csv.gz", csv_dir / f"{symbol}.csv.gz")
     return dest
+
+
+@pytest.fixture
+def webhook():
+    """A webhook that records what it receives; answers 503 once for /flaky, 404 off SECRET_PATH."""
+    received: list[dict] = []
+    flaky = {"left": 1}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/flaky" and flaky["left"]:
+                flaky["left"] -= 1
+                status = 503
+            else:
+                status = 200 if self.path in (SECRET_PATH, "/flaky") else 404
+            if status == 200:
+                received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", received
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -5,33 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
-import pytest
-from conftest import LPA, fresh_database, run_dag, sample_bytes
+from conftest import LPA, SECRET_PATH, fresh_database, run_dag, sample_bytes
 
 from ingest.postgres import connect
-
-
-@pytest.fixture
-def webhook():
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
 
 
 def _sample_with_reversed_periods(root):
@@ -51,13 +29,13 @@ def _sample_with_reversed_periods(root):
 
 
 def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhook):
-    url, received = webhook
+    base, received = webhook
     env = {
         "EDGARFLOW_SAMPLE_DIR": str(_sample_with_reversed_periods(tmp_path / "sample")),
         "EDGARFLOW_STORAGE_URL": str(tmp_path / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "gates"),
-        "EDGARFLOW_ALERT_WEBHOOK": url,
+        "EDGARFLOW_ALERT_WEBHOOK": base + SECRET_PATH,
     }
     run, settings = run_dag("edgar_nightly", env, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc))
 
@@ -73,6 +51,6 @@ def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhoo
     assert [(stage, suite) for stage, suite, _ in failed] == [("staged", "staged_facts")]
     assert "period_start" in json.dumps(failed[0][2])
 
-    (alert,) = received  # the gate's own alert; the task-failure callback does not repeat it
+    (alert,) = (r["body"] for r in received)  # the gate's own alert; the task-failure callback does not repeat it
     assert alert["stage"] == "staged" and alert["run_id"] == run.run_id
     assert any("period_start" in json.dumps(check) for check in alert["failing_checks"])

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import SECRET_PATH
 
 from quality.alerts import AlertFailed, post_alert
 from quality.gate import FailedCheck
 
-SECRET_PATH = "/hooks/T0000/B0000/s3cr3t-token"
 CHECK = FailedCheck(
     expectation="expect_column_values_to_match_regex(cik)",
     expected="regex='^\\\\d{10}$', mostly=0.99",
@@ -23,36 +21,6 @@ CHECK = FailedCheck(
     affected=("0000320193",),
     affected_count=1,
 )
-
-
-@pytest.fixture
-def webhook():
-    """A webhook that records what it receives; answers 503 once for /flaky, 404 off SECRET_PATH."""
-    received: list[dict] = []
-    flaky = {"left": 1}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.path == "/flaky" and flaky["left"]:
-                flaky["left"] -= 1
-                status = 503
-            else:
-                status = 200 if self.path in (SECRET_PATH, "/flaky") else 404
-            if status == 200:
-                received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
-            self.send_response(status)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
-    server.server_close()
 
 
 def test_alert_arrives_with_the_failing_checks(webhook):

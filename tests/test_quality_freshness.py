@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_quality_sample import SAMPLE, facts, submissions
+from quality_sample import SAMPLE, facts, submissions
 
 from ingest.storage import LocalStore
 from quality.freshness import check_completeness, completeness_frame, freshness_frame

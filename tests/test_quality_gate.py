@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from test_quality_sample import APPLE, facts, statements, submissions
+from quality_sample import APPLE, facts, statements, submissions
 
 from ingest import schemas
 from ingest.staging import read_staged, staged_key, write_staged

@@ -10,9 +10,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import fresh_database
-from test_quality_alerts import SECRET_PATH, webhook  # noqa: F401 (a fixture)
-from test_quality_sample import facts, statements, submissions
+from conftest import SECRET_PATH, fresh_database
+from quality_sample import facts, statements, submissions
 
 from ingest import pg_load
 from ingest.postgres import connect
