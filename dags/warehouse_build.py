@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
-from common import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED
+from common import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL
 
 from ingest import warehouse_build as build
 from quality import tasks as gates
@@ -47,7 +47,7 @@ def warehouse_build():
     def publish_signals(run_id=None) -> dict:
         return build.publish_signals(run_id)
 
-    @task
+    @task(pool=SEC_POOL)  # live, the expected universe is SEC's ticker list: a request to SEC
     def check_freshness(run_id=None) -> dict:
         return build.check_freshness(run_id)
 

@@ -84,6 +84,7 @@ def test_warehouse_build_runs_when_either_source_loads(dagbag):
     assert type(condition).__name__ == "AssetAny"  # either source, not both
     assert {a.name for a in condition.objects} == {"edgar_loaded", "market_loaded"}
     assert dag.max_active_runs == 1  # one dbt build at a time writes the marts
+    assert dag.get_task("check_freshness").pool == "sec_api"  # it reads SEC's ticker list when live
     assert _edges(dag) == {
         ("build_marts", "gate_financials"),
         ("build_marts", "gate_market"),
