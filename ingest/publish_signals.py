@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
 import pyarrow as pa
 
 from ingest.pg_load import load_dataset
 from ingest.postgres import connect
 from ingest.settings import Settings
+from ingest.warehouse import MARTS_SCHEMA, WarehouseReader
 
 # Mart column -> signal category (the seeds' categories: financial, sentiment, risk, management).
 SIGNALS = {
@@ -36,7 +36,7 @@ PIOTROSKI_TESTS = 9
 
 LATEST_SQL = f"""
 select cik, as_of_accession_number, as_of_date, piotroski_tests_available, {", ".join(SIGNALS)}
-from {{marts}}.fct_financial_signals
+from {{table}}
 qualify row_number() over (partition by cik order by as_of_date desc, as_of_accession_number desc) = 1
 """
 
@@ -83,13 +83,8 @@ def latest_signal_rows(settings: Settings) -> pa.Table:
 
 
 def _read_warehouse(settings: Settings) -> pa.Table:
-    if settings.warehouse == "bigquery":
-        from google.cloud import bigquery
-
-        client = bigquery.Client(project=settings.bq_project, location=settings.bq_location)
-        return client.query(LATEST_SQL.format(marts=f"`{settings.bq_project}.{settings.bq_dataset}_marts`")).to_arrow()
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return con.execute(LATEST_SQL.format(marts="marts")).to_arrow_table()
+    warehouse = WarehouseReader(settings)
+    return warehouse.query(LATEST_SQL.format(table=warehouse.table(MARTS_SCHEMA, "fct_financial_signals")))
 
 
 def publish_signals(settings: Settings, run_id: str) -> dict:
