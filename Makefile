@@ -30,7 +30,7 @@ run: airflow-db
 	$(BIN)/airflow dags test market_daily
 	$(BIN)/airflow dags test edgar_nightly
 	$(BIN)/airflow dags test warehouse_build
-	$(BIN)/python -m ingest.run_summary
+	$(BIN)/python -m pipelines.summaries
 
 test: env
 	$(BIN)/python -m pytest tests

@@ -1,12 +1,12 @@
 """dbt inside Airflow: one coarse `dbt build`, a build per layer, and astronomer-cosmos, same project, same run.
 
 Data: the bundled sample normalized and loaded into DuckDB raw tables exactly as the pipeline does
-(ingest.normalize -> staged Parquet -> ingest.warehouse.load_raw_tables), in a temporary directory
+(ingest.sec.normalize -> staged Parquet -> ingest.warehouse.load.load_raw_tables), in a temporary directory
 with a copy of dbt_project/, so nothing in the repo changes. Every repetition of every variant
 starts from a fresh copy of the same raw warehouse file (same path, so caches keyed on it stay valid).
 
 Variants, interleaved round by round (BENCH_DBT_ROUNDS, default 3), wall seconds:
-  build           ingest.transform.run_dbt(["build"]): one invocation, in process
+  build           ingest.warehouse.runner.run_dbt(["build"]): one invocation, in process
   layers          run_dbt(LAYERS[layer]) for seeds+staging, intermediate, snapshots, marts: one
                   `dbt build --select <layer>` after the other, summed
   airflow-build   the same as a one-task DAG run by dag.test() (a throwaway Airflow home)
@@ -118,13 +118,13 @@ def warmup_dag():
 
 
 def coarse_dags():
-    """One-task `dbt build` DAG and four-task per-layer DAG, both calling ingest.transform.run_dbt."""
+    """One-task `dbt build` DAG and four-task per-layer DAG, both calling ingest.warehouse.runner.run_dbt."""
     from datetime import datetime
 
     from airflow.sdk import DAG, chain, task
 
     from ingest.settings import Settings
-    from ingest.transform import run_dbt
+    from ingest.warehouse.runner import run_dbt
 
     @task
     def dbt(args: list[str]) -> None:
@@ -146,8 +146,8 @@ def project_variants(work: Path, raw: Path, project: Path) -> dict[str, list[dic
     os.environ.update(airflow_env(home), **DBT_ENV, BENCH_ARTIFACTS=str(work / "artifacts"))
     os.environ["EDGARFLOW_DUCKDB_PATH"] = str(warehouse)
 
-    from ingest import transform
     from ingest.settings import Settings
+    from ingest.warehouse import runner as transform
 
     transform.DBT_PROJECT_DIR = project  # the copy
     settings = Settings(warehouse="duckdb")
@@ -237,14 +237,14 @@ def cosmos_variant(work: Path, raw: Path, project: Path) -> dict | str:
 
 
 def raw_warehouse(work: Path) -> Path:
-    """The sample's raw tables, as tests/warehouse_fixture.py builds them."""
+    """The sample's raw tables, as tests/sample_tables.py builds them."""
     import gzip
 
-    from ingest.normalize import normalize_companyfacts, normalize_submissions
+    from ingest.sec.normalize import normalize_companyfacts, normalize_submissions
     from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
-    from ingest.staging import write_staged
-    from ingest.storage import LocalStore
-    from ingest.warehouse import load_raw_tables
+    from ingest.warehouse.load import load_raw_tables
+    from ingest.zones.staged import write_staged
+    from ingest.zones.store import LocalStore
 
     def read(path: Path) -> bytes:
         return gzip.decompress(path.read_bytes())

@@ -1,12 +1,12 @@
 """`dbt build` time of the sample against the sample replicated ten times, same project, same run.
 
 Data: the bundled sample staged exactly as the pipeline stages it (companyfacts and submissions
-normalized by ingest.normalize, the Yahoo CSVs of the companies with facts through the market
-pipeline's CSV backfill path), then loaded into DuckDB raw tables by ingest.warehouse. The 10x
+normalized by ingest.sec.normalize, the Yahoo CSVs of the companies with facts through the market
+pipeline's CSV backfill path), then loaded into DuckDB raw tables by ingest.warehouse.load. The 10x
 warehouse holds the originals plus nine replicas of every company under new CIKs (and tickers),
 from bench/sample_replicas.py: ten times the facts, filings, companies and prices.
 
-Measured: wall seconds of ingest.transform.run_dbt(["build"]) (every seed, snapshot, model, data
+Measured: wall seconds of ingest.warehouse.runner.run_dbt(["build"]) (every seed, snapshot, model, data
 test and unit test) on a fresh copy of each raw warehouse, the two sizes alternating for
 BENCH_DBT_SCALE_ROUNDS rounds (default 3); the best of each counts, the host's two cores being
 shared. A build has a fixed cost (parsing, ~150 nodes, unit tests on fixtures) and a part that
@@ -27,14 +27,14 @@ from pathlib import Path
 import pyarrow as pa
 from sample_replicas import replicate
 
-from ingest.market_normalize import csv_rows
-from ingest.market_universe import csv_files, listings
-from ingest.normalize import normalize_companyfacts, normalize_submissions
+from ingest.sec.normalize import normalize_companyfacts, normalize_submissions
 from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
-from ingest.staging import write_staged
-from ingest.storage import LocalStore
-from ingest.transform import run_dbt
-from ingest.warehouse import load_raw_tables
+from ingest.warehouse.load import load_raw_tables
+from ingest.warehouse.runner import run_dbt
+from ingest.yahoo.normalize import csv_rows
+from ingest.yahoo.universe import csv_files, listings
+from ingest.zones.staged import write_staged
+from ingest.zones.store import LocalStore
 
 ROUNDS = int(os.environ.get("BENCH_DBT_SCALE_ROUNDS", "3"))
 SCALE = 10

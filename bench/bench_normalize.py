@@ -10,7 +10,7 @@ Measured in CPU seconds of the measuring process (the host may be shared), one c
 file, on the same decompressed bytes:
   parse      orjson.loads and nothing else (then freeing its result): the physical limit, run with
              the cycle collector paused, as normalization runs, so the limit is as high as it gets;
-  normalize  ingest.normalize.normalize_companyfacts: the typed Arrow table of the staged schema;
+  normalize  ingest.sec.normalize.normalize_companyfacts: the typed Arrow table of the staged schema;
   edgartools EntityFactsParser.parse_company_facts(orjson.loads(b)).to_dataframe(include_metadata=True)
              on the 13 original files (skipped, with the reason, when it cannot be imported).
 Then the normalize stage as it runs on a filer's raw object: gunzip, normalize, write the
@@ -31,10 +31,10 @@ from pathlib import Path
 
 import orjson
 
-from ingest.normalize import normalize_companyfacts
+from ingest.sec.normalize import normalize_companyfacts
 from ingest.settings import BUNDLED_SAMPLE_DIR
-from ingest.staging import write_staged
-from ingest.storage import LocalStore
+from ingest.zones.staged import write_staged
+from ingest.zones.store import LocalStore
 
 TARGET_MB = float(os.environ.get("BENCH_NORMALIZE_MB", "1024"))
 UNIVERSE_BYTES = 18e9

@@ -3,7 +3,7 @@
 Rows: the bundled sample's real companyfacts (13 companies, 193,912 facts)
 replicated under new CIKs (a three-digit replica number replaces the leading
 zeros) until there are at least BENCH_PG_ROWS rows (default 5,000,000).
-Loader: ingest.pg_load.load_dataset into an empty edgar.financial_facts, one
+Loader: ingest.postgres.loader.load_dataset into an empty edgar.financial_facts, one
 transaction (COPY to a temp table, key checks, merge into the table).
 Baseline: COPY of the same rows (same Arrow -> CSV serialization) straight into
 an empty table with the same partitions, indexes and constraints.
@@ -23,12 +23,12 @@ from pathlib import Path
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-
-from ingest.normalize import normalize_companyfacts
-from ingest.pg_load import DATASETS, LoadResult, load_dataset
-from ingest.postgres import connect
-from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
 from sample_replicas import replicas
+
+from ingest.postgres.connection import connect
+from ingest.postgres.loader import DATASETS, LoadResult, load_dataset
+from ingest.sec.normalize import normalize_companyfacts
+from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
 
 TARGET_ROWS = int(os.environ.get("BENCH_PG_ROWS", "5000000"))
 ROUNDS = 2

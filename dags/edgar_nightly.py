@@ -6,10 +6,11 @@
 
 Every stage reads only what the one before it wrote, and gates (GX) stop the run before bad
 data moves on: on the raw documents (profiled while normalizing), the staged Parquet, PostgreSQL
-after the load, and staged vs PostgreSQL vs warehouse (reconcile). Filers are extracted and normalized in batches (mapped tasks; extraction in the
-`sec_api` pool, which shares SEC's rate budget between workers). A scheduled run fetches only
-what changed since the last successful run (see ingest/extract.py). When the load changed rows,
-`announce` updates the `edgar_loaded` asset, which schedules `warehouse_build`.
+after the load, and staged vs PostgreSQL vs warehouse (reconcile). Filers are extracted and
+normalized in batches (mapped tasks; extraction in the `sec_api` pool, which shares SEC's rate
+budget between workers). A scheduled run fetches only what changed since the last successful run
+(see ingest/sec/extract.py). When the load changed rows, `announce` updates the `edgar_loaded`
+asset, which schedules `warehouse_build`.
 Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
 `--conf '{"filed_from": "2026-01-01", "filed_to": "2026-01-31"}'`, `--conf '{"full_refresh": true}'`,
 `--conf '{"bulk": true}'` (full refresh from SEC's nightly bulk zips).
@@ -19,10 +20,23 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from common import DEFAULT_ARGS, EDGAR_LOADED, SEC_POOL, announce_if_changed, gathered
+from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, SEC_POOL, announce_if_changed, gathered
 
-from ingest import nightly
-from quality import tasks as gates
+from ingest.identifiers import CIK_INPUT
+from pipelines.params import EDGAR_BATCH_SIZE
+
+
+def _nightly():
+    # Imported when a task runs, never at parse time: pipelines load pandas, pyarrow and GX.
+    from pipelines import edgar_nightly
+
+    return edgar_nightly
+
+
+def _gates():
+    from pipelines import gates  # when a task runs, as in _nightly
+
+    return gates
 
 
 @dag(
@@ -35,7 +49,7 @@ from quality import tasks as gates
     doc_md=__doc__,
     tags=["edgar"],
     params={
-        "ciks": Param([], type="array", items={"type": "string", "pattern": r"^\d{1,10}$"},
+        "ciks": Param([], type="array", items={"type": "string", "pattern": CIK_INPUT},
                       description="Only these CIKs (default: the whole universe)"),
         "tickers": Param([], type="array", items={"type": "string"}, description="Only these tickers"),
         "full_refresh": Param(False, type="boolean",
@@ -46,60 +60,60 @@ from quality import tasks as gates
                             description="Only filers with a filing on or after this date (YYYY-MM-DD)"),
         "filed_to": Param(None, type=["null", "string"], format="date",
                           description="Only filers with a filing on or before this date (YYYY-MM-DD)"),
-        "batch_size": Param(nightly.BATCH_SIZE, type="integer", minimum=1, description="Filers per extract task"),
+        "batch_size": Param(EDGAR_BATCH_SIZE, type="integer", minimum=1, description="Filers per extract task"),
     },
-)
+)  # fmt: skip
 def edgar_nightly():
     @task
-    def plan_batches(params=None) -> list[list[str]]:
-        return nightly.plan_batches(params["ciks"], params["tickers"], params["batch_size"], params["bulk"])
+    def plan_batches(params=None, run_id=None):
+        return _nightly().plan_batches(run_id, params["ciks"], params["tickers"], params["batch_size"], params["bulk"])
 
     @task(pool=SEC_POOL)
-    def extract(ciks: list[str], params=None, ds=None, run_id=None) -> dict:
-        return nightly.extract(
-            ciks, ds, run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],
+    def extract(batch, params=None, ds=None, run_id=None):
+        return _nightly().extract(
+            batch, ds, run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],
             filed_from=params["filed_from"], filed_to=params["filed_to"],
-        )
+        )  # fmt: skip
 
     @task
-    def normalize(extraction: dict, run_id=None) -> dict:
-        return nightly.normalize(extraction, run_id)
+    def normalize(extracted, run_id=None):
+        return _nightly().normalize(extracted, run_id)
 
     @task
-    def gate_raw(stagings, run_id=None) -> dict:
-        return gates.gate_raw(run_id)
+    def gate_raw(stagings, run_id=None):
+        return _gates().gate_raw(run_id)
 
     @task
-    def gate_staged(stagings, run_id=None) -> dict:
-        return gates.gate_staged(run_id)
+    def gate_staged(stagings, run_id=None):
+        return _gates().gate_staged(run_id)
 
     @task
-    def load_postgres(stagings, run_id=None) -> dict:
-        return nightly.load_postgres(gathered(stagings), run_id)
+    def load_postgres(stagings, run_id=None):
+        return _nightly().load_postgres(gathered(stagings), run_id)
 
     @task
-    def load_warehouse() -> list[dict]:
-        return nightly.load_warehouse()
+    def load_warehouse():
+        return _nightly().load_warehouse()
 
     @task
-    def gate_postgres(stagings, run_id=None) -> dict:
-        return gates.gate_postgres(run_id, gates.run_ciks(gathered(stagings)))
+    def gate_postgres(stagings, run_id=None):
+        return _gates().gate_postgres(run_id, _nightly().run_ciks(gathered(stagings)))
 
     @task
-    def reconcile(run_id=None) -> dict:
-        return gates.reconcile_facts(run_id)
+    def reconcile(run_id=None):
+        return _gates().reconcile_facts(run_id)
 
     @task
-    def summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled, run_id=None) -> dict:
+    def summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled, run_id=None):
         gate_results = {"raw": raw_gate, "staged": staged_gate, "postgres": pg_gate, "reconcile": reconciled}
-        return nightly.summarize(run_id, gathered(extractions), gathered(stagings), gate_results, pg_loads)
+        _nightly().summarize(run_id, gathered(extractions), gathered(stagings), gate_results, pg_loads)
 
     @task(outlets=[EDGAR_LOADED])
-    def announce(pg_loads: dict) -> None:
-        announce_if_changed(*pg_loads.values())
+    def announce(pg_loads) -> None:
+        announce_if_changed(pg_loads)
 
-    extractions = extract.expand(ciks=plan_batches())
-    stagings = normalize.expand(extraction=extractions)
+    extractions = extract.expand(batch=plan_batches())
+    stagings = normalize.expand(extracted=extractions)
     raw_gate = gate_raw(stagings)
     staged_gate = gate_staged(stagings)
     raw_gate >> staged_gate

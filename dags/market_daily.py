@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from common import DEFAULT_ARGS, MARKET_LOADED, announce_if_changed, gathered
+from edgarflow_defaults import DEFAULT_ARGS, MARKET_LOADED, announce_if_changed, gathered
 
-from ingest import market_pipeline as market
-from quality import tasks as gates
+from pipelines.params import MARKET_BATCH_SIZE
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _manifests(*mapped) -> list[dict]:
-    return [m for results in mapped for m in gathered(results)]
+def _market():
+    # Imported when a task runs, never at parse time: pipelines load pandas, pyarrow and GX.
+    from pipelines import market_daily
+
+    return market_daily
 
 
 @dag(
@@ -46,51 +48,49 @@ def _manifests(*mapped) -> list[dict]:
                        description="First day to fetch, YYYY-MM-DD (default: incremental per ticker)"),
         "end": Param(None, type=["null", "string"], pattern=DATE,
                      description="Day after the last one to fetch, YYYY-MM-DD (default: the day after the run's date)"),
-        "batch_size": Param(market.BATCH_SIZE, type="integer", minimum=1, description="Tickers per fetch task"),
+        "batch_size": Param(MARKET_BATCH_SIZE, type="integer", minimum=1, description="Tickers per fetch task"),
         "backfill_csv": Param(None, type=["null", "boolean"],
                               description="Fill older days from Yahoo CSVs (default: in sample mode only)"),
     },
 )  # fmt: skip
 def market_daily():
     @task
-    def plan_universe(params=None, ti=None) -> list[list[dict]]:
-        plan = market.plan_universe(params["tickers"], params["batch_size"])
-        ti.xcom_push(key="unlisted", value=plan["unlisted"])  # a mapped task needs the batches as the return value
-        return plan["batches"]
+    def plan_universe(params=None, run_id=None):
+        return _market().plan_universe(run_id, params["tickers"], params["batch_size"])
 
     @task
-    def fetch_prices(batch: list[dict], params=None, ds=None, run_id=None) -> dict:
-        return market.fetch_prices(batch, ds, run_id, params["start"], params["end"])
+    def fetch_prices(batch, params=None, ds=None, run_id=None):
+        return _market().fetch_prices(batch, ds, run_id, params["start"], params["end"])
 
     @task
-    def backfill_csv(batch: list[dict], params=None, ds=None, run_id=None) -> dict:
-        return market.backfill_csv(batch, ds, run_id, params["backfill_csv"])
+    def backfill_csv(batch, params=None, ds=None, run_id=None):
+        return _market().backfill_csv(batch, ds, run_id, params["backfill_csv"])
 
     @task
-    def gate_staged(fetched: list[dict], backfilled: list[dict], run_id=None) -> dict:
-        ciks = {t["cik"] for m in _manifests(fetched, backfilled) for t in m["tickers"]}
-        return gates.gate_staged_prices(run_id, ciks)
+    def gate_staged(fetched, backfilled, run_id=None):
+        return _market().gate_staged([*gathered(fetched), *gathered(backfilled)], run_id)
 
     @task
-    def load_postgres(fetched: list[dict], backfilled: list[dict], run_id=None) -> dict:
-        return market.load_postgres(_manifests(fetched, backfilled), run_id)
+    def load_postgres(fetched, backfilled, run_id=None):
+        return _market().load_postgres([*gathered(fetched), *gathered(backfilled)], run_id)
 
     @task
-    def load_warehouse() -> list[dict]:
-        return market.load_warehouse()
+    def load_warehouse():
+        from pipelines.edgar_nightly import load_warehouse  # when the task runs, as in _market
+
+        return load_warehouse()
 
     @task
-    def check_gaps(batches: list[list[dict]], run_id=None) -> dict:
-        return market.check_gaps(batches, run_id)
+    def check_gaps(batches, run_id=None):
+        return _market().check_gaps(batches, run_id)
 
     @task
-    def summarize(fetched, backfilled, staged_gate, pg_load, gaps, ti=None, run_id=None):
-        unlisted = ti.xcom_pull(task_ids="plan_universe", key="unlisted")
-        results = {"gates": {"staged": staged_gate, "gaps": gaps}, "postgres": pg_load}
-        return market.summarize(run_id, unlisted, _manifests(fetched), _manifests(backfilled), results)
+    def summarize(fetched, backfilled, staged_gate, pg_load, gaps, run_id=None):
+        gate_results = {"staged": staged_gate, "gaps": gaps}
+        _market().summarize(run_id, gathered(fetched), gathered(backfilled), gate_results, pg_load)
 
     @task(outlets=[MARKET_LOADED])
-    def announce(pg_load: dict) -> None:
+    def announce(pg_load) -> None:
         announce_if_changed(pg_load)
 
     batches = plan_universe()

@@ -6,7 +6,7 @@
 
 Data-aware: it runs when either source DAG has changed rows in PostgreSQL and the warehouse's raw
 tables, and never twice at once, so one `dbt build` at a time writes the marts (see
-ingest/warehouse_build.py). Manual run after fixing a failed build:
+pipelines/warehouse_build.py). Manual run after fixing a failed build:
 `airflow dags trigger warehouse_build`.
 """
 
@@ -14,10 +14,20 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
-from common import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL
+from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL
 
-from ingest import warehouse_build as build
-from quality import tasks as gates
+
+def _build():
+    # Imported when a task runs, never at parse time: pipelines load dbt, pandas, pyarrow and GX.
+    from pipelines import warehouse_build
+
+    return warehouse_build
+
+
+def _gates():
+    from pipelines import gates  # when a task runs, as in _build
+
+    return gates
 
 
 @dag(
@@ -32,29 +42,29 @@ from quality import tasks as gates
 )
 def warehouse_build():
     @task
-    def build_marts(run_id=None) -> dict:
-        return build.build_marts(run_id)
+    def build_marts(run_id=None):
+        return _build().build_marts(run_id)
 
     @task
-    def gate_financials(run_id=None) -> dict:
-        return gates.gate_warehouse(run_id)
+    def gate_financials(run_id=None):
+        return _gates().gate_warehouse(run_id)
 
     @task
-    def gate_market(run_id=None) -> dict:
-        return gates.gate_market_data(run_id)
+    def gate_market(run_id=None):
+        return _gates().gate_market_data(run_id)
 
     @task
-    def publish_signals(run_id=None) -> dict:
-        return build.publish_signals(run_id)
+    def publish_signals(run_id=None):
+        return _build().publish_signals(run_id)
 
     @task(pool=SEC_POOL)  # live, the expected universe is SEC's ticker list: a request to SEC
-    def check_freshness(run_id=None) -> dict:
-        return build.check_freshness(run_id)
+    def check_freshness(run_id=None):
+        return _build().check_freshness(run_id)
 
     @task
-    def summarize(marts, financials_gate, market_gate, published, freshness, run_id=None) -> dict:
+    def summarize(marts, financials_gate, market_gate, published, freshness, run_id=None):
         gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness}
-        return build.summarize(run_id, marts, gate_results, published)
+        _build().summarize(run_id, marts, gate_results, published)
 
     marts = build_marts()
     marts_gates = [gate_financials(), gate_market()]

@@ -14,7 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from quality.gate import FailedCheck
+from quality.report import FailedCheck
 
 TIMEOUT = 10.0
 # A duplicated alert beats a lost one, so POST is retried too.

@@ -13,7 +13,6 @@ import mimetypes
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,10 @@ from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from ingest import pg_load
-from ingest.storage import ObjectStore
+from ingest.identifiers import run_key
+from ingest.postgres.runs import record_dq_result
+from ingest.zones.store import ObjectStore
+from quality.report import FailedCheck, GateFailed, GateResult
 from quality.suites import Suite, row_count_within
 
 Data = pa.Table | pd.DataFrame
@@ -44,75 +45,6 @@ _BULKY = ("unexpected_list", "unexpected_index_list")
 _SKIPPED_DOCS = ("static/fonts/", "static/images/")
 _COLUMN_ARGS = ("column", "column_A", "column_B", "column_list")
 _NOT_EXPECTED = {"batch_id", "result_format", "catch_exceptions", *_COLUMN_ARGS}
-
-
-@dataclass(frozen=True)
-class FailedCheck:
-    expectation: str  # type and columns, e.g. expect_column_values_to_match_regex(cik)
-    expected: str  # the expectation's parameters, e.g. regex='^\d{10}$', mostly=0.99
-    unexpected_count: int | None
-    unexpected_percent: float | None
-    observed: Any
-    examples: tuple[str, ...]
-    # Distinct values of the suite's first key (the company) among the rejected rows.
-    affected: tuple[str, ...] = ()
-    affected_count: int = 0
-    description: str | None = None
-
-    def describe(self) -> str:
-        text = f"{self.expectation} [{self.expected}]" if self.expected else self.expectation
-        if self.description:
-            text += f" ({self.description})"
-        if self.unexpected_count is not None:
-            text += f": {self.unexpected_count} unexpected ({self.unexpected_percent or 0:.2f}%)"
-        elif self.observed is not None:
-            text += f": observed {self.observed}"
-        if self.affected:
-            more = self.affected_count - len(self.affected)
-            named = ", ".join(self.affected) + (f" (+{more} more)" if more else "")
-            text += f"; {self.affected_count} affected: {named}"
-        if self.examples:
-            text += "; e.g. " + " | ".join(self.examples)
-        return text
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class GateResult:
-    run_id: str
-    stage: str
-    suite: str
-    success: bool
-    evaluated: int
-    failed: int
-    row_count: int
-    failing: tuple[FailedCheck, ...]
-    result_uri: str
-    docs_uri: str
-    # Row-level check -> positions of the rows it rejected, for quarantine.split_rows.
-    row_failures: Mapping[str, Sequence[int]] = field(default_factory=dict, repr=False)
-
-    def describe(self) -> str:
-        head = (
-            f"{self.stage} gate {'passed' if self.success else 'FAILED'}: suite {self.suite}, run {self.run_id}, "
-            f"{self.row_count} rows, {self.failed} of {self.evaluated} expectations failed"
-        )
-        lines = [head, *(f"  - {check.describe()}" for check in self.failing)]
-        lines.append(f"  result: {self.result_uri}  docs: {self.docs_uri}")
-        return "\n".join(lines)
-
-
-class GateFailed(Exception):
-    """The batch failed its suite; ``result`` says where and how (also written to the store)."""
-
-    def __init__(self, result: GateResult):
-        super().__init__(result.describe())
-        self.result = result
-
-    def __reduce__(self):  # picklable across processes (executors), rebuilt from the result
-        return GateFailed, (self.result,)
 
 
 def run_gate(
@@ -133,8 +65,7 @@ def run_gate(
     """
     _check_name(stage, "stage")
     _check_name(suite.name, "suite name")
-    if not run_id or "/" in run_id:
-        raise ValueError(f"run_id must be non-empty and free of '/': {run_id!r}")
+    run_key(run_id)
     frame = data.to_pandas() if isinstance(data, pa.Table) else data.reset_index(drop=True)
     if suite.derive is not None:
         frame = suite.derive(frame)
@@ -185,7 +116,7 @@ def previous_row_count(store: ObjectStore, stage: str, suite_name: str) -> int |
 
 def record_result(conn, result: GateResult) -> int:
     """Append the outcome to edgar.dq_results; returns the row id."""
-    return pg_load.record_dq_result(
+    return record_dq_result(
         conn,
         stage=result.stage,
         suite=result.suite,

@@ -1,5 +1,5 @@
 -- 0009: what extraction fetched before, so an incremental run asks SEC only
--- for what changed (ingest/source_state.py).
+-- for what changed (ingest/sec/state.py, ingest/postgres/source_state.py).
 --
 -- A row records what run `run_id` landed. The extractor trusts it only once
 -- that run has finished successfully (its 'summary' row in pipeline_runs) and

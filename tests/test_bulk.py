@@ -10,19 +10,17 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from conftest import APPLE, LPA, SAMPLE, make_sample_dir, sample_bytes
+from conftest import APPLE, LPA, SAMPLE, TESLA, make_sample_dir, nightly_extract, sample_bytes
 
-from ingest import nightly
-from ingest.bulk import extract_bulk
-from ingest.http_client import BadResponse, SecClient
-from ingest.pg_load import record_run
+from ingest.endpoints import Endpoints
+from ingest.postgres.runs import record_run
 from ingest.replay import Faults, ReplayServer
+from ingest.sec.bulk import extract_bulk
+from ingest.sec.client import BadResponse, SecClient
+from ingest.sec.stage import stage_edgar
 from ingest.settings import Settings
-from ingest.sources import Endpoints
-from ingest.stage_edgar import stage_edgar
-from ingest.storage import LocalStore
+from ingest.zones.store import LocalStore
 
-TESLA = "0001318605"
 DAY = dt.date(2026, 11, 21)
 
 
@@ -111,11 +109,12 @@ def test_nightly_after_a_bulk_refresh_fetches_only_submissions(sample, tmp_path,
     monkeypatch.setenv("EDGARFLOW_SAMPLE_DIR", str(sample))
     monkeypatch.setenv("EDGARFLOW_STORAGE_URL", str(tmp_path / "store"))
     monkeypatch.delenv("EDGARFLOW_SOURCE_MODE", raising=False)
-    bulk = nightly.extract([APPLE, LPA, TESLA], "2026-11-20", "bulk-1", bulk=True)
+    counted, bulk = nightly_extract([APPLE, LPA, TESLA], "2026-11-20", "bulk-1", bulk=True)
     assert len(bulk["landed"]) == 6 and bulk["failed"] == []
+    assert (counted.landed, counted.companies, counted.failed) == (6, 3, 0)
     with psycopg.connect(pg_store, autocommit=True) as conn:
         record_run(conn, dag_id="edgar_nightly", run_id="bulk-1", stage="summary", status="success")
-    after = nightly.extract([APPLE, LPA, TESLA], "2026-11-21", "scheduled-2")
+    _, after = nightly_extract([APPLE, LPA, TESLA], "2026-11-21", "scheduled-2")
     assert {(s["cik"], s["dataset"]) for s in after["skipped"]} == {(APPLE, "companyfacts"), (TESLA, "companyfacts")}
     assert {(x["cik"], x["dataset"]) for x in after["landed"]} == {
         (APPLE, "submissions"),

@@ -15,7 +15,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from ingest.settings import Settings
-from ingest.transform import run_dbt
+from ingest.warehouse.runner import run_dbt
+
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
 
 @pytest.fixture(scope="module")

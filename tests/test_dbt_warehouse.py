@@ -7,13 +7,11 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import APPLE, LPA, NVIDIA, TSMC
+from conftest import ALPHABET, APPLE, FORD, LPA, META, NVIDIA, SNOWFLAKE, SOUTHWEST, TESLA, TSMC
 
-from ingest.transform import DbtRunError, run_dbt
+from ingest.warehouse.runner import DbtRunError, run_dbt
 
-FORD, SOUTHWEST, META, ALPHABET, TESLA, SNOWFLAKE = (
-    "0000037996", "0000092380", "0001326801", "0001652044", "0001318605", "0001640147",
-)  # fmt: skip
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
 
 def query(settings, sql: str, params: list | None = None) -> list[tuple]:

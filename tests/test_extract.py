@@ -8,19 +8,18 @@ import shutil
 
 import orjson
 import pytest
-from conftest import APPLE, LPA, SAMPLE, make_sample_dir, sample_bytes
+from conftest import APPLE, LPA, SAMPLE, TESLA, make_sample_dir, sample_bytes
 
-from ingest.extract import Mode, extract_edgar
-from ingest.landing import read_raw
+from ingest.endpoints import Endpoints
 from ingest.replay import Faults, ReplayServer
+from ingest.sec.extract import Mode, extract_edgar
+from ingest.sec.stage import stage_edgar
 from ingest.settings import Settings
-from ingest.sources import Endpoints
-from ingest.stage_edgar import stage_edgar
-from ingest.staging import read_staged
-from ingest.storage import LocalStore
+from ingest.zones.raw import read_raw
+from ingest.zones.staged import read_staged
+from ingest.zones.store import LocalStore
 
 DAY = dt.date(2026, 11, 21)
-TESLA = "0001318605"
 
 
 @pytest.fixture

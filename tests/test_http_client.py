@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.http_client import SAMPLE_USER_AGENT, BadResponse, FetchError, SecClient
 from ingest.replay import Faults, RecordedRequest, ReplayServer
+from ingest.sec.client import SAMPLE_USER_AGENT, BadResponse, FetchError, SecClient
 from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
 
 SAMPLE = BUNDLED_SAMPLE_DIR

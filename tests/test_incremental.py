@@ -9,19 +9,17 @@ from pathlib import Path
 import orjson
 import psycopg
 import pytest
-from conftest import APPLE, LPA, make_sample_dir
+from conftest import APPLE, LPA, TESLA, make_sample_dir, nightly_extract
 
-from ingest import nightly
-from ingest.extract import Extraction, Mode, extract_edgar
-from ingest.pg_load import record_quarantine, record_run
+from ingest.endpoints import Endpoints
+from ingest.postgres.runs import record_quarantine, record_run
+from ingest.postgres.source_state import load_state, save_state
 from ingest.replay import Faults, RecordedRequest, ReplayServer
+from ingest.sec.extract import Extraction, Mode, extract_edgar
+from ingest.sec.stage import stage_edgar
 from ingest.settings import Settings
-from ingest.source_state import load_state, save_state
-from ingest.sources import Endpoints
-from ingest.stage_edgar import stage_edgar
-from ingest.storage import LocalStore
+from ingest.zones.store import LocalStore
 
-TESLA = "0001318605"
 ALL = [APPLE, LPA, TESLA]
 DAY1, DAY2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
 FACTS = "/api/xbrl/companyfacts/CIK{}.json"
@@ -206,12 +204,13 @@ def test_nightly_task_keeps_state_across_runs(sample, tmp_path, pg_store, monkey
     monkeypatch.setenv("EDGARFLOW_SAMPLE_DIR", str(sample))
     monkeypatch.setenv("EDGARFLOW_STORAGE_URL", str(tmp_path / "store"))
     monkeypatch.delenv("EDGARFLOW_SOURCE_MODE", raising=False)
-    first = nightly.extract(ALL, "2026-11-20", "manual-1")
-    assert len(first["landed"]) == 6
+    counted, first = nightly_extract(ALL, "2026-11-20", "manual-1")
+    assert len(first["landed"]) == 6 and counted.landed == 6
     record_run(conn, dag_id="edgar_nightly", run_id="manual-1", stage="summary", status="success")
-    second = nightly.extract(ALL, "2026-11-21", "scheduled-2")
+    counted, second = nightly_extract(ALL, "2026-11-21", "scheduled-2")
     assert second["landed"] == [] and len(second["unchanged"]) == 3
-    refreshed = nightly.extract([APPLE], "2026-11-21", "manual-3", full_refresh=True)
+    assert (counted.landed, counted.unchanged) == (0, 3)
+    _, refreshed = nightly_extract([APPLE], "2026-11-21", "manual-3", full_refresh=True)
     assert {x["dataset"] for x in refreshed["landed"]} == {"companyfacts", "submissions"}
-    ranged = nightly.extract([TESLA], "2026-11-21", "manual-4", filed_from="2026-02-27", filed_to="2026-03-31")
+    _, ranged = nightly_extract([TESLA], "2026-11-21", "manual-4", filed_from="2026-02-27", filed_to="2026-03-31")
     assert [x["dataset"] for x in ranged["landed"]] == ["submissions", "submissions", "companyfacts"]

@@ -7,21 +7,20 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from dataclasses import asdict
 from datetime import date
 
 import psycopg
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLE, market_sample, sample_bytes
-from psycopg.conninfo import make_conninfo
+from conftest import BERKSHIRE, MICROSOFT, NVIDIA, SAMPLE, SPDR, fresh_database, market_sample, sample_bytes
 
-from ingest import market_pipeline as market
 from ingest.settings import Settings
-from ingest.staging import read_staged, staged_key
-from ingest.storage import open_store
-from quality.tasks import gate_staged_prices
+from ingest.zones.manifests import read_manifest
+from ingest.zones.staged import read_staged, staged_key
+from ingest.zones.store import open_store
+from pipelines import market_daily as market
 
-APPLE, NVIDIA, MICROSOFT, SPDR, BERKSHIRE = "0000320193", "0001045810", "0000789019", "0000884394", "0001067983"
 DAY = "2026-11-20"
 
 
@@ -41,12 +40,9 @@ def apple_with_two_empty_bars() -> bytes:
 @pytest.fixture(scope="module")
 def market_db(pg_dsn):
     """A migrated database of its own on the session's PostgreSQL."""
-    from ingest.postgres import migrate
+    from ingest.postgres.connection import migrate
 
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "t_market_pipeline" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "t_market_pipeline"')
-    dsn = make_conninfo(pg_dsn, dbname="t_market_pipeline")
+    dsn = fresh_database(pg_dsn, "t_market_pipeline")
     migrate(dsn)
     return dsn
 
@@ -71,18 +67,19 @@ def first_run(tmp_path_factory, market_db):
     }.items():
         mp.setenv(name, value)
     mp.delenv("EDGARFLOW_SOURCE_MODE", raising=False)
-    plan = market.plan_universe()
-    fetched = [market.fetch_prices(batch, DAY, "run1") for batch in plan["batches"]]
-    backfilled = [market.backfill_csv(batch, DAY, "run1") for batch in plan["batches"]]
-    gate = gate_staged_prices("run1", {t["cik"] for m in fetched + backfilled for t in m["tickers"]})
+    plan = market.plan_universe("run1")
+    fetched = [market.fetch_prices(batch, DAY, "run1") for batch in plan]
+    backfilled = [market.backfill_csv(batch, DAY, "run1") for batch in plan]
+    gate = market.gate_staged(fetched + backfilled, "run1")
     loaded = market.load_postgres(fetched + backfilled, "run1")
     yield {"plan": plan, "fetched": fetched, "backfilled": backfilled, "gate": gate, "loaded": loaded,
            "settings": Settings(), "sample": sample}  # fmt: skip
     mp.undo()
 
 
-def outcomes(manifests: list[dict]) -> dict[str, dict]:
-    return {t["symbol"]: t for m in manifests for t in m["tickers"]}
+def outcomes(results) -> dict[str, dict]:
+    """Symbol -> its report in these fetch or backfill batches, as the batch manifests keep it."""
+    return {t.symbol: asdict(t) for t in market.ticker_reports(results)}
 
 
 def query(dsn: str, sql: str, *params) -> list[tuple]:
@@ -91,9 +88,10 @@ def query(dsn: str, sql: str, *params) -> list[tuple]:
 
 
 def test_sample_plan_fetches_recorded_charts_and_backfills_csvs(first_run):
-    (batch,) = first_run["plan"]["batches"]
-    assert {x["symbol"]: x["chart"] for x in batch} == {"AAPL": True, "MSFT": True, "NVDA": True, "SPY": False}
-    assert {x["symbol"]: x["cik"] for x in batch}["SPY"] == SPDR
+    (batch,) = first_run["plan"]
+    listed = read_manifest(open_store(first_run["settings"].storage_url), batch.manifest)
+    assert batch.size == 4 and {x["symbol"]: x["chart"] for x in listed} == {"AAPL": True, "MSFT": True, "NVDA": True, "SPY": False}
+    assert {x["symbol"]: x["cik"] for x in listed}["SPY"] == SPDR
 
 
 def test_raw_responses_are_landed_as_received(first_run):
@@ -142,7 +140,7 @@ def test_csv_backfill_fills_only_days_the_chart_left_empty(first_run):
 
 def test_gate_quarantines_csv_rows_whose_open_is_below_the_low(first_run):
     """Two real rows of the SPY CSV have an open below the day's low; the gate moves them out."""
-    assert first_run["gate"]["quarantined"] == 2
+    assert first_run["gate"].quarantined == 2
     settings = first_run["settings"]
     store = open_store(settings.storage_url)
     bad = pq.read_table(io.BytesIO(store.get("quarantine/yahoo/prices/run_id=run1/staged_prices.parquet"))).to_pandas()
@@ -156,7 +154,7 @@ def test_postgres_holds_the_gated_rows(first_run):
     dsn = first_run["settings"].pg_dsn.get_secret_value()
     counts = dict(query(dsn, "SELECT ticker, count(*) FROM edgar.price_history GROUP BY ticker"))
     assert counts == {"AAPL": 125 + 3379, "NVDA": 754, "SPY": 2517}
-    assert first_run["loaded"]["inserted"] == sum(counts.values())
+    assert first_run["loaded"].datasets["prices"].inserted == sum(counts.values())
     split = query(dsn, "SELECT split_ratio, dividend, cik FROM edgar.price_history "
                        "WHERE ticker = 'NVDA' AND trade_date = '2024-06-10'")  # fmt: skip
     assert split == [(10, 0, NVIDIA)]
@@ -169,18 +167,18 @@ def test_second_run_is_incremental_and_changes_nothing(first_run):
     settings = first_run["settings"]
     store = open_store(settings.storage_url)
     before = read_staged(store, staged_key("prices", NVIDIA))
-    plan = market.plan_universe()
-    fetched = [market.fetch_prices(batch, "2026-11-23", "run2") for batch in plan["batches"]]
-    backfilled = [market.backfill_csv(batch, "2026-11-23", "run2") for batch in plan["batches"]]
-    gate_staged_prices("run2", {t["cik"] for m in fetched + backfilled for t in m["tickers"]})
-    loaded = market.load_postgres(fetched + backfilled, "run2")
+    plan = market.plan_universe("run2")
+    fetched = [market.fetch_prices(batch, "2026-11-23", "run2") for batch in plan]
+    backfilled = [market.backfill_csv(batch, "2026-11-23", "run2") for batch in plan]
+    market.gate_staged(fetched + backfilled, "run2")
+    loaded = market.load_postgres(fetched + backfilled, "run2").datasets["prices"]
 
     nvda, aapl = outcomes(fetched)["NVDA"], outcomes(fetched)["AAPL"]
     # From the last stored day (2026-07-10, 2025-10-29) less the 7-day look-back; no revision.
     assert (nvda["since"], nvda["window"], nvda["revised"]) == ("2026-07-03", "2026-07-03_2026-11-24", False)
     assert (aapl["since"], aapl["rows"]) == ("2025-10-22", 6)
     assert read_staged(store, staged_key("prices", NVIDIA)).equals(before)
-    assert (loaded["inserted"], loaded["updated"]) == (0, 0)
+    assert (loaded.inserted, loaded.updated) == (0, 0) and not loaded.changed
 
 
 def apple_as_served_before(day: date) -> bytes:
@@ -207,20 +205,19 @@ def test_a_revised_history_is_fetched_again_in_full(tmp_path, pg_store, monkeypa
     monkeypatch.setenv("EDGARFLOW_STORAGE_URL", str(tmp_path / "store"))
     monkeypatch.setenv("EDGARFLOW_PG_DSN", pg_store)
     monkeypatch.delenv("EDGARFLOW_SOURCE_MODE", raising=False)
-    batch = [{"symbol": "AAPL", "cik": APPLE, "exchange": "Nasdaq", "chart": True}]
-
     then = market_sample(tmp_path / "then", {"AAPL": apple_as_served_before(date(2025, 8, 11))}, [])
     monkeypatch.setenv("EDGARFLOW_SAMPLE_DIR", str(then))
+    (batch,) = market.plan_universe("then", ["AAPL"])
     first = market.fetch_prices(batch, "2025-08-08", "then")
     market.load_postgres([first], "then")
     now = market_sample(tmp_path / "now", {"AAPL": SAMPLE / "market/yahoo_chart_api/AAPL.json.gz"}, [])
     monkeypatch.setenv("EDGARFLOW_SAMPLE_DIR", str(now))
     second = market.fetch_prices(batch, "2025-10-30", "now")
-    loaded = market.load_postgres([second], "now")
+    loaded = market.load_postgres([second], "now").datasets["prices"]
 
-    (aapl,) = second["tickers"]
+    (aapl,) = outcomes([second]).values()
     assert (aapl["revised"], aapl["window"], aapl["since"], aapl["rows"]) == (True, "max_2025-10-31", None, 127)
-    assert loaded["updated"] == outcomes([first])["AAPL"]["rows"]  # every stored day precedes the ex-date
+    assert loaded.updated == outcomes([first])["AAPL"]["rows"]  # every stored day precedes the ex-date
     result = recording("AAPL")["chart"]["result"][0]
     (stored,) = query(
         pg_store, "SELECT adj_close FROM edgar.price_history WHERE ticker = 'AAPL' AND trade_date = '2025-04-30'"
@@ -233,9 +230,8 @@ def test_unknown_ticker_is_quarantined_with_yahoos_answer(tmp_path, pg_store, mo
     monkeypatch.setenv("EDGARFLOW_PG_DSN", pg_store)
     monkeypatch.setenv("EDGARFLOW_SAMPLE_DIR", str(market_sample(tmp_path / "sample", {}, [])))
     monkeypatch.delenv("EDGARFLOW_SOURCE_MODE", raising=False)
-    plan = market.plan_universe(["BRK.B"])
-    (batch,) = plan["batches"]
-    (brk,) = market.fetch_prices(batch, DAY, "run")["tickers"]
+    (batch,) = market.plan_universe("run", ["BRK.B"])
+    (brk,) = outcomes([market.fetch_prices(batch, DAY, "run")]).values()
     assert (brk["symbol"], brk["cik"], brk["status"]) == ("BRK-B", BERKSHIRE, "quarantined")
     assert brk["reason"].startswith("unknown or delisted symbol: Yahoo answered 404")
     store = open_store(str(tmp_path / "store"))

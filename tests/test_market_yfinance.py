@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE, sample_bytes
 
-from ingest.market_calendar import gaps
-from ingest.market_extract import Window, YahooSession, fetch_history
-from ingest.market_normalize import MISSING_PRICES, TickerRejected, chart_rows, csv_rows
-from ingest.market_universe import Listing, listings, recorded_symbols, select, yahoo_symbol
-from ingest.market_yahoo_errors import BAD_DIVIDEND, CAPITAL_GAINS_DOUBLE_COUNT, known_errors
 from ingest.replay import YAHOO_CRUMB, Faults, ReplayServer
 from ingest.settings import Settings
+from ingest.yahoo.extract import Window, fetch_history
+from ingest.yahoo.known_errors import BAD_DIVIDEND, CAPITAL_GAINS_DOUBLE_COUNT, known_errors
+from ingest.yahoo.normalize import MISSING_PRICES, TickerRejected, chart_rows, csv_rows
+from ingest.yahoo.session import YahooSession
+from ingest.yahoo.trading_calendar import gaps
+from ingest.yahoo.universe import Listing, listings, recorded_symbols, select, yahoo_symbol
 
 NVIDIA_LISTING = Listing("NVDA", "0001045810", "Nasdaq")
 APPLE_LISTING = Listing("AAPL", "0000320193", "Nasdaq")
@@ -265,9 +266,10 @@ def test_gate_finds_adjustments_inconsistent_with_dividends_and_splits(replay, t
     NVIDIA's history as it would be had Yahoo not applied the 10-for-1 split: the gate fails."""
     import pyarrow as pa
 
-    from ingest.storage import LocalStore
-    from quality.gate import GateFailed, run_gate
-    from quality.quarantine import split_rows
+    from ingest.zones.store import LocalStore
+    from quality.checks.quarantine import split_rows
+    from quality.gate import run_gate
+    from quality.report import GateFailed
     from quality.suites import staged_prices
 
     metadata = {"symbol": "SAND", "dataGranularity": "1d", "currency": "USD", "exchangeTimezoneName": NEW_YORK}

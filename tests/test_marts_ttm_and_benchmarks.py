@@ -8,9 +8,10 @@ import statistics
 from decimal import Decimal
 
 import duckdb
-from conftest import APPLE, NVIDIA, TSMC
+import pytest
+from conftest import APPLE, FORD, NVIDIA, SOUTHWEST, TSMC
 
-FORD, SOUTHWEST = "0000037996", "0000092380"
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
 
 def query(settings, sql: str, params: list | None = None) -> list[tuple]:

@@ -11,16 +11,16 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import APPLE, NVIDIA, SAMPLE, sample_bytes
+from conftest import APPLE, FORD, NVIDIA, SAMPLE, sample_bytes
 
-from ingest.market_normalize import csv_rows
-from ingest.market_universe import csv_files, listings
-from ingest.staging import write_staged
-from ingest.storage import LocalStore
-from ingest.transform import run_dbt
-from ingest.warehouse import load_raw_tables
+from ingest.warehouse.load import load_raw_tables
+from ingest.warehouse.runner import run_dbt
+from ingest.yahoo.normalize import csv_rows
+from ingest.yahoo.universe import csv_files, listings
+from ingest.zones.staged import write_staged
+from ingest.zones.store import LocalStore
 
-FORD = "0000037996"
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
 
 def query(settings, sql: str, params: list | None = None) -> list[tuple]:

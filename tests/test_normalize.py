@@ -9,11 +9,12 @@ import pyarrow.compute as pc
 import pytest
 from conftest import APPLE, LPA, SAMPLE, TSMC, sample_bytes
 
-from ingest import schemas
-from ingest.landing import Landed, land, read_raw
-from ingest.normalize import KNOWN_TAXONOMIES, BadPayload, cik10, normalize_companyfacts, normalize_submissions
-from ingest.stage_edgar import stage_edgar
-from ingest.storage import LocalStore
+from ingest.sec.normalize import BadPayload, cik10, normalize_companyfacts, normalize_submissions
+from ingest.sec.stage import stage_edgar
+from ingest.sec.vocab import TAXONOMIES as KNOWN_TAXONOMIES
+from ingest.zones import schemas
+from ingest.zones.raw import Landed, land, read_raw
+from ingest.zones.store import LocalStore
 
 
 def _facts(cik: str):

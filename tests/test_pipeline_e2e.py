@@ -11,8 +11,9 @@ import orjson
 import pytest
 from conftest import APPLE, LPA, fresh_database, make_sample_dir, run_dag, sample_bytes
 
-from ingest.postgres import connect
+from ingest.postgres.connection import connect
 
+pytestmark = [pytest.mark.slow, pytest.mark.dag, pytest.mark.dbt]
 
 NIGHT = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 
@@ -99,16 +100,18 @@ def test_warehouse_rows_and_apple_revenue(pipeline_run):
 
 
 def test_summaries_recorded(pipeline_run):
-    from ingest.run_summary import NIGHTLY_DAG, WAREHOUSE_DAG, latest_summary, render, render_warehouse
+    from ingest.postgres.runs import latest_summary
+    from pipelines.summaries import NIGHTLY_DAG, WAREHOUSE_DAG, render, render_warehouse
 
     nightly, warehouse, again, settings = pipeline_run
     first = next(s for s in _summaries(settings, NIGHTLY_DAG) if s["run_id"] == nightly.run_id)
     assert first["companies"] == 2 and first["facts_landed"] == 24_579 + 768
-    assert latest_summary(settings)["run_id"] == again.run_id and "facts landed" in render(first)
-    built = latest_summary(settings, WAREHOUSE_DAG)
+    with connect(settings) as conn:
+        latest, built = latest_summary(conn, NIGHTLY_DAG), latest_summary(conn, WAREHOUSE_DAG)
+    assert latest["run_id"] == again.run_id and "facts landed" in render(first)
     assert built["run_id"] == warehouse.run_id and built["signals_published"]["companies"] == 2
     text = render_warehouse(built)
-    assert "marts.fct_financial_statements" in text and "ingest.query" in text
+    assert "marts.fct_financial_statements" in text and "ingest.warehouse.query" in text
 
 
 def _summaries(settings, dag_id: str) -> list[dict]:

@@ -7,9 +7,12 @@ import gzip
 import json
 
 import orjson
+import pytest
 from conftest import LPA, SECRET_PATH, fresh_database, run_dag, sample_bytes
 
-from ingest.postgres import connect
+from ingest.postgres.connection import connect
+
+pytestmark = [pytest.mark.slow, pytest.mark.dag]
 
 
 def _sample_with_reversed_periods(root):

@@ -19,15 +19,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import APPLE, REPO, SAMPLE, TSMC, sample_bytes
 
-from ingest.normalize import normalize_companyfacts, normalize_submissions
-from ingest.pg_load import (
-    LoadError,
-    LoadResult,
-    load_dataset,
-    record_dq_result,
-    record_quarantine,
-    record_run,
-)
+from ingest.postgres.loader import LoadError, LoadResult, load_dataset
+from ingest.postgres.runs import record_dq_result, record_quarantine, record_run
+from ingest.sec.normalize import normalize_companyfacts, normalize_submissions
 
 
 def json_facts(cik: str) -> list[dict]:
@@ -183,8 +177,8 @@ def test_a_bad_row_after_many_good_ones_loads_nothing(pg_store):
 KILLED_LOAD = """
 import gzip, sys, time
 import psycopg, pyarrow.compute as pc
-from ingest.normalize import normalize_companyfacts
-from ingest.pg_load import load_dataset
+from ingest.sec.normalize import normalize_companyfacts
+from ingest.postgres.loader import load_dataset
 
 facts = normalize_companyfacts(gzip.decompress(open(sys.argv[2], "rb").read()))
 restated = facts.set_column(facts.schema.get_field_index("value"), "value", pc.add(facts["value"], 1.0))

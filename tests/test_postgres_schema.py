@@ -12,9 +12,9 @@ import pytest
 from conftest import APPLE, REPO, sample_bytes
 from psycopg import sql
 
-from ingest import pg_load
-from ingest.normalize import normalize_companyfacts
-from ingest.postgres import SQL_DIR, migrate
+from ingest.postgres import loader as pg_load
+from ingest.postgres.connection import SQL_DIR, migrate
+from ingest.sec.normalize import normalize_companyfacts
 
 MIGRATIONS = sorted(p.stem for p in SQL_DIR.glob("*.sql"))
 
@@ -27,7 +27,7 @@ def test_migrations_apply_once_record_versions_and_survive_concurrency(new_pg_da
             [
                 sys.executable,
                 "-c",
-                "import sys; from ingest.postgres import migrate; print(','.join(migrate(sys.argv[1])))",
+                "import sys; from ingest.postgres.connection import migrate; print(','.join(migrate(sys.argv[1])))",
                 dsn,
             ],
             cwd=REPO,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import duckdb
 import psycopg
 import pytest
+from conftest import NVIDIA
 
-from ingest.pg_load import load_dataset
-from ingest.postgres import connect
-from ingest.publish_signals import SIGNALS, latest_signal_rows, publish_signals
+from ingest.postgres.connection import connect
+from ingest.postgres.loader import load_dataset
+from ingest.publish.signals import SIGNALS, latest_signal_rows, publish_signals
 from ingest.settings import Settings
-from ingest.storage import open_store
-from ingest.warehouse import staged_keys
+from ingest.zones.staged import staged_keys
+from ingest.zones.store import open_store
 
-NVIDIA = "0001045810"
+pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from conftest import SECRET_PATH
 
 from quality.alerts import AlertFailed, post_alert
-from quality.gate import FailedCheck
+from quality.report import FailedCheck
 
 CHECK = FailedCheck(
     expectation="expect_column_values_to_match_regex(cik)",

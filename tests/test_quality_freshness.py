@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from quality_sample import SAMPLE, facts, submissions
+from conftest import LPA, SAMPLE, TESLA
+from sample_tables import facts, submissions
 
-from ingest.storage import LocalStore
-from quality.freshness import check_completeness, completeness_frame, freshness_frame
-from quality.gate import GateFailed
-
-TESLA, LPA = "0001318605", "0001997711"
+from ingest.zones.store import LocalStore
+from quality.checks.freshness import check_completeness, completeness_frame, freshness_frame
+from quality.report import GateFailed
 
 
 def _latest_filed():
@@ -27,7 +26,7 @@ def test_freshness_frame_judges_only_companies_the_index_covers():
 
 
 def test_every_expected_company_landed(tmp_path):
-    expected = [p.name[3:13] for p in (SAMPLE / "companyfacts").glob("CIK*.json*")]
+    expected = [p.name[3:13] for p in (SAMPLE / "edgar" / "companyfacts").glob("CIK*.json*")]
     landed = set(facts()["cik"].to_pylist())
     store = LocalStore(tmp_path)
 

@@ -12,16 +12,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from quality_sample import APPLE, facts, statements, submissions
+from conftest import APPLE, LPA
+from sample_tables import facts, submissions
 
-from ingest import schemas
-from ingest.staging import read_staged, staged_key, write_staged
-from ingest.storage import LocalStore
+from ingest.identifiers import CIK
+from ingest.zones import schemas
+from ingest.zones.staged import read_staged, staged_key, write_staged
+from ingest.zones.store import LocalStore
 from quality import suites
-from quality.gate import GateFailed, previous_row_count, run_gate
-from quality.quarantine import REASON, quarantine, restage, split_rows
-
-LPA = "0001997711"
+from quality.checks.quarantine import REASON, quarantine, restage, split_rows
+from quality.gate import previous_row_count, run_gate
+from quality.report import GateFailed
 
 
 @pytest.fixture
@@ -39,11 +40,14 @@ def _result(store, stage, run_id, suite):
         (suites.staged_facts(), facts),
         (suites.staged_companies(), lambda: submissions()[0]),
         (suites.staged_filings(), lambda: submissions()[1]),
-        (suites.financial_statements(), statements),
+        (suites.financial_statements(), None),  # the real mart of the session's dbt build
     ],
     ids=["facts", "companies", "filings", "fct_financial_statements"],
 )
-def test_good_batch_passes_and_publishes_result_and_docs(store, suite, data):
+def test_good_batch_passes_and_publishes_result_and_docs(store, suite, data, request):
+    if data is None:
+        mart = request.getfixturevalue("statements_mart")
+        data = lambda: mart  # noqa: E731
     result = run_gate("staged", suite, data(), store=store, run_id="manual__2026-11-21T00:00:00+00:00")
 
     assert result.success and result.failed == 0 and result.evaluated == len(suite.expectations)
@@ -79,7 +83,7 @@ def test_malformed_ciks_in_5_percent_of_rows_fail_the_gate(store):
     stored = _result(store, "staged", "r1", "staged_facts")
     assert stored["success"] is False
     # Bounded result: examples kept, full unexpected lists dropped (the rows go to quarantine).
-    regex = next(r for r in stored["results"] if r["expectation_config"]["kwargs"].get("regex") == suites.CIK)
+    regex = next(r for r in stored["results"] if r["expectation_config"]["kwargs"].get("regex") == CIK)
     assert len(regex["result"]["partial_unexpected_list"]) == 20 and "unexpected_list" not in regex["result"]
     page = next(k for k in store.list("quality/staged/run_id=r1/staged_facts/docs/validations/") if k.endswith(".html"))
     html = store.get(page).decode()
@@ -128,8 +132,8 @@ def test_row_count_must_stay_near_the_previous_run(store):
     assert "min_value=174520" in str(failed.value)
 
 
-def test_statements_mart_needs_one_latest_version_per_period_and_known_fiscal_periods(store):
-    df = statements().copy()
+def test_statements_mart_needs_one_latest_version_per_period_and_known_fiscal_periods(store, statements_mart):
+    df = statements_mart.copy()
     flipped = df.index[df["cik"].eq(APPLE) & df["is_latest"]][:2]
     df.loc[flipped, "is_latest"] = False  # two Apple periods left without a latest version
     df.loc[flipped[-1:] + 1, "fiscal_period"] = "Q5"

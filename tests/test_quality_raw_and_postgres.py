@@ -14,23 +14,26 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 import sqlglot
-from conftest import APPLE, LPA, NVIDIA, SAMPLE, fresh_database, sample_bytes
+from conftest import APPLE, DUOLINGO, FORD, LPA, NVIDIA, SAMPLE, TESLA, fresh_database, sample_bytes
 from sqlglot import exp
 
-from ingest import pg_load
-from ingest.landing import Landed, land, read_raw
-from ingest.postgres import connect
+from ingest.postgres import loader as pg_load
+from ingest.postgres.connection import connect
+from ingest.sec.stage import stage_edgar
 from ingest.settings import Settings
-from ingest.stage_edgar import stage_edgar
-from ingest.storage import LocalStore, local_copies
-from ingest.warehouse import MARTS_SCHEMA, RAW_SCHEMA, WarehouseReader
-from quality import suites, tasks
-from quality.freshness import latest_filed_sql
-from quality.gate import GateFailed
-from quality.reconcile import aggregate_sql
+from ingest.warehouse.reader import WarehouseReader
+from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA
+from ingest.zones.raw import Landed, land, read_raw
+from ingest.zones.staged import staged_cik
+from ingest.zones.store import LocalStore, local_copies
+from pipelines import gates
+from pipelines.payloads import SuiteOutcome
+from quality import suites
+from quality.checks.freshness import latest_filed_sql
+from quality.checks.reconcile import aggregate_sql
+from quality.report import GateFailed
 
 DAY = dt.date(2026, 11, 21)
-TESLA, FORD, DUOLINGO = "0001318605", "0000037996", "0001562088"
 _SAMPLE_DOC = re.compile(r"^CIK(\d{10})(-submissions-\d{3})?\.json\.gz$")
 
 
@@ -95,10 +98,11 @@ def test_raw_gate_passes_on_the_sample_from_profiles_written_while_normalizing(t
     assert len(submissions) == 39 and submissions.loc[TESLA, "objects"] == 2  # the main document and its page
     assert submissions["facts"].isna().all() and (submissions["filings"] == 0).sum() == 1  # the shell files nothing
 
-    summary = tasks.gate_raw("run-raw", settings)
+    gate = gates.gate_raw("run-raw", settings)
 
-    assert summary["companyfacts"]["documents"] == 13 and summary["submissions"]["documents"] == 39
-    assert summary["companyfacts"]["bad"] == summary["submissions"]["bad"] == 0
+    facts_gate, submissions_gate = gate.suite("raw_companyfacts"), gate.suite("raw_submissions")
+    assert facts_gate.rows == 13 and submissions_gate.rows == 39
+    assert facts_gate.bad == submissions_gate.bad == 0 and gate.outcome == "passed"
     assert [row[:3] for row in _dq(settings, "run-raw")] == [
         ("raw", "raw_companyfacts", True),
         ("raw", "raw_submissions", True),
@@ -117,13 +121,12 @@ def test_one_malformed_filer_is_quarantined_and_the_run_goes_on(tmp_path, pg_dsn
     assert read_raw(store, quarantined["key"]) == cut  # the bytes are kept
     assert len(staging.staged["facts"]) == 12
 
-    summary = tasks.gate_raw("run-1", settings)
-    assert summary["companyfacts"] == {
-        "documents": 13,
-        "bad": 1,
-        "result": store.uri("quality/raw/run_id=run-1/raw_companyfacts/result.json"),
-    }
-    assert summary["submissions"]["documents"] == 0  # none landed: nothing to judge, and that passes
+    gate = gates.gate_raw("run-1", settings)
+    assert gate.suite("raw_companyfacts") == SuiteOutcome(
+        suite="raw_companyfacts", rows=13, bad=1,
+        result=store.uri("quality/raw/run_id=run-1/raw_companyfacts/result.json"),
+    )  # fmt: skip
+    assert gate.suite("raw_submissions").rows == 0  # none landed: nothing to judge, and that passes
 
 
 def test_more_bad_documents_than_tolerated_fail_the_raw_gate_and_name_them(tmp_path, pg_dsn):
@@ -139,7 +142,7 @@ def test_more_bad_documents_than_tolerated_fail_the_raw_gate_and_name_them(tmp_p
     assert len(staging.staged["facts"]) == 11  # the others go on to the staged gate
 
     with pytest.raises(GateFailed) as failed:
-        tasks.gate_raw("run-2", settings)
+        gates.gate_raw("run-2", settings)
 
     result = failed.value.result
     checks = {c.expectation: c for c in result.failing}
@@ -173,7 +176,7 @@ def test_an_empty_document_counts_as_bad(tmp_path, pg_dsn):
     assert staging.quarantined == []  # they normalize: only the raw gate can tell
 
     with pytest.raises(GateFailed) as failed:
-        tasks.gate_raw("run-3", settings)
+        gates.gate_raw("run-3", settings)
     (check,) = failed.value.result.failing
     assert check.expectation == "expect_column_values_to_be_between(facts)"
     assert check.affected == (FORD, TESLA) and "the document holds facts" in str(failed.value)
@@ -184,14 +187,19 @@ def test_a_run_that_landed_nothing_passes(tmp_path, pg_dsn):
     store = LocalStore(settings.storage_url)
     assert stage_edgar(store, [], "run-0").to_dict() == {"staged": {}, "rows": {}, "quarantined": [], "profiles": []}
 
-    summary = tasks.gate_raw("run-0", settings)
-    assert {d: s["documents"] for d, s in summary.items()} == {"companyfacts": 0, "submissions": 0}
+    gate = gates.gate_raw("run-0", settings)
+    assert {s.suite: s.rows for s in gate.suites} == {"raw_companyfacts": 0, "raw_submissions": 0}
     assert [row[2] for row in _dq(settings, "run-0")] == [True, True]
 
 
 # ----- PostgreSQL after the load
 
 PG_CIKS = [APPLE, TESLA, FORD, LPA]  # LPA has facts but no submissions: a stub company
+
+
+def _staged_ciks(staging: dict) -> list[str]:
+    """The companies a normalize batch staged, as the nightly run hands them to gate_postgres."""
+    return sorted({staged_cik(k) for keys in staging["staged"].values() for k in keys})
 
 
 def _loaded(tmp_path, pg_dsn, db: str):
@@ -208,26 +216,26 @@ def _loaded(tmp_path, pg_dsn, db: str):
 
 def test_postgres_gate_passes_after_a_real_load_and_guards_row_counts(tmp_path, pg_dsn):
     settings, store, staging = _loaded(tmp_path, pg_dsn, "t_pg_gate_pass")
-    ciks = tasks.run_ciks([staging])
+    ciks = _staged_ciks(staging)
     assert ciks == sorted(PG_CIKS)
 
-    summary = tasks.gate_postgres("run-pg-1", ciks, settings)
+    gate = gates.gate_postgres("run-pg-1", ciks, settings)
 
-    assert summary["companies"] == 4
-    facts = summary["tables"]["edgar.financial_facts"]
+    assert gate.suite("postgres_companies").rows == 4
+    tables = orjson.loads(store.get("quality/postgres/baseline/postgres_tables.json"))["tables"]
+    facts = tables["edgar.financial_facts"]
     assert facts == 24_579 + 17_718 + 24_139 + 768
     assert [row[:3] for row in _dq(settings, "run-pg-1")] == [
         ("postgres", "postgres_companies", True),
         ("postgres", "postgres_tables", True),
     ]
     assert "Succeeded" in _docs_page(store, "postgres", "run-pg-1", "postgres_companies")
-    assert orjson.loads(store.get("quality/postgres/baseline/postgres_tables.json"))["tables"] == summary["tables"]
 
     # Facts are never deleted: a table with fewer rows than at the last passing run fails.
     with connect(settings) as conn:
         conn.execute("DELETE FROM edgar.financial_facts WHERE cik = %s AND filed > '2022-10-01'", (TESLA,))
     with pytest.raises(GateFailed) as failed:
-        tasks.gate_postgres("run-pg-2", ciks, settings)
+        gates.gate_postgres("run-pg-2", ciks, settings)
 
     (check,) = failed.value.result.failing
     assert check.expectation == "expect_column_pair_values_a_to_be_greater_than_b(row_count, previous_row_count)"
@@ -249,7 +257,7 @@ def test_postgres_gate_fails_on_broken_referential_integrity(tmp_path, pg_dsn):
         conn.execute("DELETE FROM edgar.filings WHERE accession_number = '0000320193-23-000106'")
 
     with pytest.raises(GateFailed) as failed:
-        tasks.gate_postgres("run-pg-ri", tasks.run_ciks([staging]), settings)
+        gates.gate_postgres("run-pg-ri", _staged_ciks(staging), settings)
 
     result = failed.value.result
     assert result.suite == "postgres_companies"
@@ -285,11 +293,11 @@ def test_duckdb_reader_runs_parameterized_sql_with_uniform_types(tmp_path):
         )
     warehouse = WarehouseReader(settings)
 
-    days = warehouse.frame(tasks.price_days_sql(warehouse), [["AAPL"]])
+    days = warehouse.frame(gates.price_days_sql(warehouse), [["AAPL"]])
     assert days["ticker"].tolist() == ["AAPL", "AAPL"] and str(days["trade_date"].dtype).startswith("datetime64")
-    closes = warehouse.frame(tasks.select_sql(warehouse, "raw", "yahoo_prices", "close"))
+    closes = warehouse.frame(gates.select_sql(warehouse, "raw", "yahoo_prices", "close"))
     assert closes["close"].dtype == "float64" and closes["close"].sum() == pytest.approx(905.79)
-    assert warehouse.query(tasks.price_days_sql(warehouse), [[]]).num_rows == 0
+    assert warehouse.query(gates.price_days_sql(warehouse), [[]]).num_rows == 0
 
 
 def test_bigquery_reader_qualifies_tables_like_dbt_and_its_sql_parses():
@@ -303,13 +311,13 @@ def test_bigquery_reader_qualifies_tables_like_dbt_and_its_sql_parses():
 
     # Every query the warehouse gates run, as they build it for BigQuery.
     queries = {
-        "gate_warehouse": tasks.select_sql(bigquery, MARTS_SCHEMA, "fct_financial_statements"),
-        "gate_warehouse companies": tasks.select_sql(bigquery, MARTS_SCHEMA, "dim_company", "DISTINCT cik"),
-        "gate_market_data": tasks.select_sql(bigquery, MARTS_SCHEMA, "fct_market_data"),
-        "gate_price_gaps": tasks.price_days_sql(bigquery),
+        "gate_warehouse": gates.select_sql(bigquery, MARTS_SCHEMA, "fct_financial_statements"),
+        "gate_warehouse companies": gates.select_sql(bigquery, MARTS_SCHEMA, "dim_company", "DISTINCT cik"),
+        "gate_market_data": gates.select_sql(bigquery, MARTS_SCHEMA, "fct_market_data"),
+        "gate_price_gaps": gates.price_days_sql(bigquery),
         "reconcile_facts": aggregate_sql(bigquery.table(RAW_SCHEMA, "edgar_facts")),
         "gate_freshness latest": latest_filed_sql(bigquery.table(MARTS_SCHEMA, "fct_financial_statements")),
-        "gate_freshness landed": tasks.select_sql(bigquery, RAW_SCHEMA, "edgar_facts", "DISTINCT cik"),
+        "gate_freshness landed": gates.select_sql(bigquery, RAW_SCHEMA, "edgar_facts", "DISTINCT cik"),
     }
     tables = {}
     for name, sql in queries.items():

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from ingest.storage import GCSStore, LocalStore, local_copies, open_store
+from ingest.zones.store import GCSStore, LocalStore, local_copies, open_store
 
 
 @pytest.fixture(params=["local", "gcs"])

@@ -7,11 +7,7 @@ with
 facts as (
 
     select * from {{ ref('stg_edgar__facts') }}
-    where form in (
-        {%- for form in var('financial_report_forms') %}
-        '{{ form }}'{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
+    where form in (select form from {{ ref('sec_forms') }} where is_financial_report)
 
 ),
 

@@ -33,11 +33,7 @@ annual_reports as (
         max(fiscal_year) as fiscal_year
     from statements
     where period_start is not null
-      and form in (
-        {%- for form in var('annual_report_forms') %}
-        '{{ form }}'{{ ',' if not loop.last }}
-        {%- endfor %}
-      )
+      and form in (select form from {{ ref('sec_forms') }} where is_annual_report)
     group by cik, accession_number, form, filed_date
 
 ),

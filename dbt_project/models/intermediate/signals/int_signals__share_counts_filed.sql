@@ -26,11 +26,7 @@ counts as (
     from {{ ref('int_facts__mapped_to_metrics') }}
     where metric = 'shares_outstanding'
       and value > 0
-      and form not in (
-        {%- for form in var('foreign_issuer_forms') %}
-        '{{ form }}'{{ ',' if not loop.last }}
-        {%- endfor %}
-      )
+      and form not in (select form from {{ ref('sec_forms') }} where is_foreign_issuer)
 
 )
 

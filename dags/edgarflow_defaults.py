@@ -1,0 +1,66 @@
+"""Defaults shared by every edgarflow DAG: retries, timeouts, failure alerts, pools and assets.
+
+Imported at parse time by every DAG file, so it imports only Airflow's SDK, settings and the
+light alerting modules: never GX, dbt, pandas or pyarrow (bench/bench_dag_parse.py measures it).
+The DAG processor skips this file (dags/.airflowignore): it defines no DAG.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from airflow.sdk import Asset
+from airflow.sdk.exceptions import AirflowSkipException
+
+from ingest.settings import Settings
+from quality.alerts import AlertFailed, post_task_failure
+from quality.report import GateFailed
+
+log = logging.getLogger(__name__)
+
+# Shared by every task that calls SEC: its slots divide SEC's rate budget between workers.
+SEC_POOL = "sec_api"
+
+# A source's rows loaded into PostgreSQL and the warehouse's raw tables, gated and reconciled;
+# an update of either schedules the warehouse build.
+EDGAR_LOADED = Asset(name="edgar_loaded", uri="edgarflow://loaded/edgar")
+MARKET_LOADED = Asset(name="market_loaded", uri="edgarflow://loaded/market")
+
+
+def announce_if_changed(loads) -> None:
+    """End a source DAG: succeed (and so update the task's outlet asset) only when the load
+    (a pipelines.payloads.Loads) inserted or updated rows; a run that changed nothing skips, and
+    no warehouse build follows."""
+    if not loads.changed:
+        raise AirflowSkipException("no row inserted or updated: nothing new for the warehouse")
+
+
+def gathered(mapped) -> list:
+    """The results of a mapped task as a list. One slice request: iterating the lazy sequence
+    would probe one index past its end."""
+    return list(mapped[:])
+
+
+def alert_on_failure(context) -> None:
+    """Post a failed task to EDGARFLOW_ALERT_WEBHOOK; gates have already posted their checks."""
+    error = context.get("exception")
+    webhook = Settings().alert_webhook
+    if webhook is None or isinstance(error, GateFailed):
+        return
+    ti = context["ti"]
+    try:
+        post_task_failure(webhook.get_secret_value(), ti.dag_id, ti.run_id, ti.task_id, f"{type(error).__name__}: {error}")
+    except AlertFailed as exc:
+        log.error("%s", exc)
+
+
+DEFAULT_ARGS = {
+    "owner": "edgarflow",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+    "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": alert_on_failure,
+}

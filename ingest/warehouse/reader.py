@@ -1,0 +1,95 @@
+"""Read-only SQL against the warehouse Settings choose: the one place that knows both engines'
+clients. The gates, the publish step, the run summaries and ``python -m ingest.warehouse.query``
+all read through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from ingest.identifiers import sql_name
+from ingest.settings import Settings
+
+
+class WarehouseReader:
+    """Read-only SQL against the warehouse ``settings`` choose.
+
+    Queries are written once, in SQL that DuckDB and BigQuery both accept, naming tables through
+    ``table()``; parameters are positional (``?``): strings or lists of strings. No connection
+    or client exists until ``query`` runs.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def table(self, schema: str, name: str) -> str:
+        """``schema.name`` in DuckDB; on BigQuery the dataset is prefixed like dbt's schemas
+        (`project.<bq_dataset>_<schema>.name`, quoted: project ids may hold '-')."""
+        for part in (schema, name):
+            if "." in sql_name(part):
+                raise ValueError(f"a schema or table name, not a qualified one: {part!r}")
+        if self.settings.warehouse == "bigquery":
+            return f"`{self.settings.bq_project}.{self.settings.bq_dataset}_{schema}.{name}`"
+        return f"{schema}.{name}"
+
+    def query(self, sql: str, params: Sequence[str | Sequence[str]] = ()) -> pa.Table:
+        if self.settings.warehouse == "bigquery":
+            return self._bigquery(sql, params)
+        with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as con:
+            return con.sql(sql, params=list(params) or None).to_arrow_table()
+
+    def frame(self, sql: str, params: Sequence[str | Sequence[str]] = ()) -> pd.DataFrame:
+        """The result as pandas, decimals as float64 and dates as datetime64, whichever the warehouse."""
+        table = self.query(sql, params)
+        floats = pa.schema(
+            [f.with_type(pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
+        )
+        return table.cast(floats).to_pandas(date_as_object=False)
+
+    def table_rows(self) -> dict[str, int]:
+        """Rows of every table (not views), as ``schema.table``: on BigQuery the datasets of
+        ``bq_dataset``, from table metadata."""
+        if self.settings.warehouse == "bigquery":
+            client = self._client()
+            prefix = f"{self.settings.bq_dataset}_"
+            return {
+                f"{ds.dataset_id.removeprefix(prefix)}.{t.table_id}": client.get_table(t).num_rows or 0
+                for ds in client.list_datasets()
+                if ds.dataset_id.startswith(prefix)
+                for t in client.list_tables(ds)
+                if t.table_type == "TABLE"
+            }
+        with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as con:
+            tables = con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' ORDER BY 1, 2"
+            ).fetchall()
+            return {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables}
+
+    def location(self) -> str:
+        """The DuckDB file, or the BigQuery project and dataset prefix."""
+        if self.settings.warehouse == "bigquery":
+            return f"{self.settings.bq_project}.{self.settings.bq_dataset}_*"
+        return str(self.settings.duckdb_path)
+
+    def _client(self):
+        from google.cloud import bigquery
+
+        return bigquery.Client(project=self.settings.bq_project, location=self.settings.bq_location)
+
+    def _bigquery(self, sql: str, params: Sequence[str | Sequence[str]]) -> pa.Table:
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter.positional("STRING", p)
+                if isinstance(p, str)
+                else bigquery.ArrayQueryParameter.positional("STRING", list(p))
+                for p in params
+            ]
+        )
+        return self._client().query(sql, job_config=config).to_arrow()

@@ -1,0 +1,11 @@
+"""Where things are in the warehouse: schema names and the raw tables loaded from the staged zone."""
+
+RAW_SCHEMA = "raw"
+MARTS_SCHEMA = "marts"  # dbt's marts layer (dbt_project/macros/generate_schema_name.sql)
+# staged dataset -> (raw table, BigQuery partition date, BigQuery clustering).
+RAW_TABLES = {
+    "facts": ("edgar_facts", "filed", ["cik", "tag"]),
+    "companies": ("edgar_companies", None, ["cik"]),
+    "filings": ("edgar_filings", "filing_date", ["cik", "form"]),
+    "prices": ("yahoo_prices", "trade_date", ["ticker"]),
+}

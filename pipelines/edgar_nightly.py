@@ -1,0 +1,202 @@
+"""The functions the tasks of ``edgar_nightly`` call: SEC filers up to loaded raw tables.
+
+Each takes and returns typed payloads (pipelines/payloads.py), opens what it needs from
+Settings, and reads only what the stage before it wrote. Extraction and normalization run once
+per batch of filers (mapped tasks); a batch's lists live in run manifests, so what travels
+between tasks stays small whatever the universe. The marts are built by ``warehouse_build``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from ingest.endpoints import open_endpoints
+from ingest.postgres.connection import connect
+from ingest.postgres.loader import load_dataset
+from ingest.postgres.runs import record_quarantine
+from ingest.postgres.source_state import load_state, save_state
+from ingest.sec.bulk import extract_bulk
+from ingest.sec.client import SecClient
+from ingest.sec.extract import Mode, extract_edgar
+from ingest.sec.stage import stage_edgar
+from ingest.sec.state import SourceState
+from ingest.sec.universe import sample_ciks, select, ticker_map
+from ingest.settings import Settings
+from ingest.warehouse.load import load_raw_tables
+from ingest.zones.manifests import manifest_key, read_manifest, write_manifest
+from ingest.zones.raw import Landed
+from ingest.zones.staged import staged_cik
+from ingest.zones.store import local_copies, open_store
+from pipelines.params import EDGAR_BATCH_SIZE
+from pipelines.payloads import Batch, Extracted, Gate, LoadCounts, Loads, Staged, TableLoads
+from pipelines.summaries import nightly_summary, record_summary, render
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "edgar_nightly"
+# Parents before children: filings and facts reference companies.
+PG_LOAD_ORDER = ("companies", "filings", "facts")
+
+
+def plan_batches(
+    run_id: str,
+    ciks: list[str] | None = None,
+    tickers: list[str] | None = None,
+    batch_size: int = EDGAR_BATCH_SIZE,
+    bulk: bool = False,
+) -> list[Batch]:
+    """This run's filers in batches, one extract task each. A bulk run is one batch: every
+    batch would otherwise stream SEC's whole archives again."""
+    universe = plan_universe(ciks, tickers)
+    size = max(len(universe) if bulk else batch_size, 1)
+    store = open_store(Settings().storage_url)
+    batches = []
+    for index, start in enumerate(range(0, len(universe), size)):
+        filers = universe[start : start + size]
+        key = write_manifest(store, manifest_key(DAG_ID, run_id, "plan_batches", f"batch-{index:05d}"), filers)
+        batches.append(Batch(index=index, size=len(filers), manifest=key))
+    return batches
+
+
+def plan_universe(ciks: list[str] | None = None, tickers: list[str] | None = None) -> list[str]:
+    """The run's CIKs: the sample directory's filers, or SEC's ticker list live; narrowed to
+    ``ciks`` / ``tickers`` when given."""
+    settings = Settings()
+    by_ticker = _ticker_map(settings) if (tickers or settings.source_mode == "live") else {}
+    if settings.source_mode == "sample":
+        universe = sample_ciks(settings.sample_dir)
+    else:
+        universe = sorted(set(by_ticker.values()))
+    return select(universe, ciks, tickers, by_ticker)
+
+
+def _ticker_map(settings: Settings) -> dict[str, str]:
+    with open_endpoints(settings) as endpoints, SecClient(settings) as client:
+        return ticker_map(client.get(endpoints.tickers_exchange()).body)
+
+
+def extract(
+    batch: Batch,
+    ingest_date: str,
+    run_id: str,
+    full_refresh: bool = False,
+    filed_from: str | None = None,
+    filed_to: str | None = None,
+    bulk: bool = False,
+) -> Extracted:
+    """Land what changed for the batch's filers (see ingest/sec/extract.py for the modes).
+
+    ``bulk``: a full refresh from SEC's nightly companyfacts.zip and submissions.zip instead of
+    two or more requests per filer.
+    """
+    settings = Settings()
+    store = open_store(settings.storage_url)
+    ciks = read_manifest(store, batch.manifest)
+    day = date.fromisoformat(ingest_date)
+    mode = Mode(full_refresh or bulk, _date(filed_from), _date(filed_to))
+    with connect(settings) as conn:
+        known = SourceState() if mode.full_refresh else load_state(conn, settings.source_mode, ciks)
+    with open_endpoints(settings) as endpoints:
+        if bulk:
+            extraction = extract_bulk(settings, store, endpoints, ciks, day)
+        else:
+            extraction = extract_edgar(settings, store, endpoints, ciks, day, run_id, mode, known)
+    with connect(settings) as conn:
+        save_state(conn, settings.source_mode, run_id, extraction.new_state)
+        # A body cut short: its bytes are kept; say so where runs are read.
+        _record_quarantined(conn, run_id, [f for f in extraction.failed if "quarantine_key" in f], "quarantine_key")
+    key = manifest_key(DAG_ID, run_id, "extract", f"batch-{batch.index:05d}")
+    write_manifest(store, key, extraction.to_dict())
+    return Extracted(
+        batch=batch.index,
+        manifest=key,
+        companies=len({x.cik for x in extraction.landed}),
+        landed=len(extraction.landed),
+        missing=len(extraction.missing),
+        failed=len(extraction.failed),
+        unchanged=len(extraction.unchanged),
+        skipped=len(extraction.skipped),
+        documents=len(extraction.documents),
+    )
+
+
+def _record_quarantined(conn, run_id: str, objects: list[dict], key_field: str) -> None:
+    """A row in edgar.quarantine per SEC object whose bytes went to quarantine/ (at ``object[key_field]``)."""
+    for item in objects:
+        record_quarantine(
+            conn, run_id=run_id, source="sec", dataset=item["dataset"], cik=item["cik"],
+            object_key=item[key_field], reason=item["reason"],
+        )  # fmt: skip
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def normalize(extracted: Extracted, run_id: str) -> Staged:
+    """Stage the batch's landed objects; bad filers are quarantined with their bytes and recorded."""
+    settings = Settings()
+    store = open_store(settings.storage_url)
+    landed = [Landed(**x) for x in read_manifest(store, extracted.manifest)["landed"]]
+    staging = stage_edgar(store, landed, run_id)
+    if staging.quarantined:
+        with connect(settings) as conn:
+            _record_quarantined(conn, run_id, staging.quarantined, "key")
+    key = manifest_key(DAG_ID, run_id, "normalize", f"batch-{extracted.batch:05d}")
+    write_manifest(store, key, staging.to_dict())
+    return Staged(
+        batch=extracted.batch,
+        manifest=key,
+        companies=len({staged_cik(k) for keys in staging.staged.values() for k in keys}),
+        rows=dict(staging.rows),
+        quarantined=len(staging.quarantined),
+    )
+
+
+def staged_keys(stagings: list[Staged]) -> dict[str, list[str]]:
+    """dataset -> the staged files this run wrote, over every batch."""
+    store = open_store(Settings().storage_url)
+    keys: dict[str, list[str]] = {}
+    for staging in stagings:
+        for dataset, written in read_manifest(store, staging.manifest)["staged"].items():
+            keys.setdefault(dataset, []).extend(written)
+    return keys
+
+
+def run_ciks(stagings: list[Staged]) -> list[str]:
+    """The companies this run staged: what gate_postgres checks."""
+    return sorted({cik for keys in staged_keys(stagings).values() for k in keys if (cik := staged_cik(k))})
+
+
+def load_postgres(stagings: list[Staged], run_id: str) -> Loads:
+    """Upsert this run's staged companies, filings and facts; one transaction per dataset."""
+    settings = Settings()
+    store = open_store(settings.storage_url)
+    staged = staged_keys(stagings)
+    # Checked again rather than taken as written: the staged gate may have restaged files.
+    keys = {d: [k for k in staged.get(d, []) if store.exists(k)] for d in PG_LOAD_ORDER}
+    results = {}
+    with connect(settings) as conn:
+        for dataset in PG_LOAD_ORDER:
+            with local_copies(store, keys[dataset]) as paths:
+                result = load_dataset(conn, dataset, paths, run_id=run_id)
+            results[dataset] = LoadCounts(inserted=result.inserted, updated=result.updated, unchanged=result.unchanged)
+            log.info("postgres %s: %s", dataset, result)
+    return Loads(datasets=results)
+
+
+def load_warehouse() -> TableLoads:
+    """Every staged dataset into the warehouse's raw tables (shared with market_daily)."""
+    settings = Settings()
+    return TableLoads(tables={x.table: x.rows for x in load_raw_tables(settings, open_store(settings.storage_url))})
+
+
+def summarize(
+    run_id: str, extractions: list[Extracted], stagings: list[Staged], gates: dict[str, Gate], loads: Loads
+) -> None:
+    """The run's summary, recorded in edgar.pipeline_runs and logged."""
+    settings = Settings()
+    summary = nightly_summary(settings, run_id, extractions, stagings, gates, loads)
+    record_summary(settings, DAG_ID, summary)
+    log.info("\n%s", render(summary))

@@ -1,0 +1,257 @@
+"""The quality gates as DAG task functions: stores opened from Settings, results as Gate payloads.
+
+A failing gate is recorded in edgar.dq_results, alerted to EDGARFLOW_ALERT_WEBHOOK when that is
+set, and re-raised, so the task fails and nothing downstream of it runs. Monitors (freshness,
+price gaps) are gates whose failure is recorded and alerted but not raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.postgres.connection import connect
+from ingest.settings import Settings
+from ingest.warehouse.reader import WarehouseReader
+from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA, RAW_TABLES
+from ingest.yahoo.trading_calendar import gaps
+from ingest.zones import schemas
+from ingest.zones.profiles import read_profiles
+from ingest.zones.staged import read_staged, staged_key, staged_keys
+from ingest.zones.store import ObjectStore, open_store
+from pipelines.payloads import Gate, SuiteOutcome
+from quality import suites
+from quality.alerts import AlertFailed, post_alert
+from quality.checks.freshness import check_completeness, check_freshness, warehouse_latest_filed
+from quality.checks.postgres_state import company_frame, table_frame, table_rows
+from quality.checks.quarantine import quarantine, record_rejected_rows, restage
+from quality.checks.reconcile import postgres_aggregates, reconcile, staged_aggregates, warehouse_aggregates
+from quality.gate import previous_baseline, previous_row_count, record_result, run_gate
+from quality.report import GateFailed, GateResult
+
+log = logging.getLogger(__name__)
+
+STAGED_SUITES = {
+    "companies": suites.staged_companies,
+    "filings": suites.staged_filings,
+    "facts": suites.staged_facts,
+}
+
+
+def gate_raw(run_id: str, settings: Settings | None = None) -> Gate:
+    """Gate this run's landed SEC documents by the profiles normalize wrote while parsing them
+    (no document is read again). Bad ones are already quarantined with their bytes and the rest
+    staged; more than the suites' RAW_TOLERANCE of them bad fails the run. Zero documents pass."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    outcomes = []
+    with connect(settings) as conn:
+        for dataset in suites.RAW_CONTENT:  # the datasets normalize parses
+            profiles = read_profiles(store, run_id, dataset)
+            suite = suites.raw_documents(dataset, profiles.num_rows)
+            result = _recorded(conn, lambda: run_gate("raw", suite, profiles, store=store, run_id=run_id))
+            bad = pc.sum(pc.invert(profiles["parsed"])).as_py() or 0
+            outcomes.append(SuiteOutcome(suite=suite.name, rows=result.row_count, bad=bad, result=result.result_uri))
+    return Gate(suites=tuple(outcomes))
+
+
+def gate_staged(run_id: str, settings: Settings | None = None) -> Gate:
+    """Gate every staged dataset; quarantine tolerated bad rows and drop them from staged/.
+
+    Facts are not checked against staged companies: a filer with facts but no submissions is
+    expected (PostgreSQL gets a stub company for it), so that integrity is the warehouse gate's.
+    """
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    outcomes = []
+    with connect(settings) as conn:
+        for dataset, make_suite in STAGED_SUITES.items():
+            table = _staged(store, dataset)
+            if table is None:
+                continue
+            suite = make_suite()
+            baseline = previous_row_count(store, "staged", suite.name)
+            result = _recorded(
+                conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id, previous_row_count=baseline)
+            )
+            outcomes.append(_quarantined(conn, store, result, table, "sec", dataset, run_id))
+    return Gate(suites=tuple(outcomes))
+
+
+def gate_postgres(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> Gate:
+    """Gate what the loader wrote to PostgreSQL: the run's companies (``ciks``: those it loaded)
+    for the integrity the schema does not declare, and every table's row count against the last
+    passing run. Reduced in SQL: no fact is fetched."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    previous = (previous_baseline(store, "postgres", "postgres_tables") or {}).get("tables", {})
+    with connect(settings) as conn:
+        # Read in a transaction of its own, so the results recorded next commit even when a gate fails.
+        with conn.transaction():
+            companies = company_frame(conn, ciks)
+            rows = table_rows(conn)
+        checked = _recorded(
+            conn, lambda: run_gate("postgres", suites.postgres_companies(), companies, store=store, run_id=run_id)
+        )
+        tables = table_frame(rows, previous)
+        counted = _recorded(
+            conn,
+            lambda: run_gate(
+                "postgres", suites.postgres_tables(), tables, store=store, run_id=run_id, baseline={"tables": rows}
+            ),
+        )
+    return Gate(suites=(_outcome(checked), _outcome(counted)))
+
+
+def reconcile_facts(run_id: str, settings: Settings | None = None) -> Gate:
+    """Gate: per company, staged facts, edgar.financial_facts and the warehouse's raw facts agree."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    facts = _staged(store, "facts")
+    staged = staged_aggregates(facts if facts is not None else schemas.FACTS.empty_table())
+    warehouse = warehouse_aggregates(WarehouseReader(settings))
+    with connect(settings) as conn:
+        with conn.transaction():  # committed before the result is recorded, which must survive a failure
+            postgres = postgres_aggregates(conn)
+        result = _recorded(conn, lambda: reconcile("facts", staged, postgres, warehouse, store=store, run_id=run_id))
+    return Gate(suites=(_outcome(result),))
+
+
+def gate_warehouse(run_id: str, settings: Settings | None = None) -> Gate:
+    """Gate the mart fct_financial_statements (companies checked against dim_company)."""
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "fct_financial_statements"))
+    companies = _ciks(warehouse, MARTS_SCHEMA, "dim_company")
+    store = open_store(settings.storage_url)
+    with connect(settings) as conn:
+        suite = suites.financial_statements(company_ciks=companies)
+        result = _recorded(conn, lambda: run_gate("warehouse", suite, frame, store=store, run_id=run_id))
+    return Gate(suites=(_outcome(result),))
+
+
+def gate_market_data(run_id: str, settings: Settings | None = None) -> Gate:
+    """Gate the mart fct_market_data (strict)."""
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "fct_market_data"))
+    store = open_store(settings.storage_url)
+    with connect(settings) as conn:
+        result = _recorded(conn, lambda: run_gate("warehouse", suites.market_data(), frame, store=store, run_id=run_id))
+    return Gate(suites=(_outcome(result),))
+
+
+def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings | None = None) -> Gate:
+    """Monitor: every expected company landed in the warehouse, and none lags its filings index.
+    A filer that lags or never landed is recorded and alerted, and the rest is published."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    warehouse = WarehouseReader(settings)
+    latest = warehouse_latest_filed(warehouse)
+    landed = _ciks(warehouse, RAW_SCHEMA, "edgar_facts")
+    filings = _staged(store, "filings")
+    checks = [lambda: check_completeness(expected_ciks, landed, store=store, run_id=run_id)]
+    if filings is not None:
+        checks.append(lambda: check_freshness(latest, filings, store=store, run_id=run_id))
+    return _monitor(settings, checks, "freshness/completeness")
+
+
+def gate_staged_prices(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> Gate:
+    """Gate the staged prices of the companies a market run touched (their whole staged history,
+    as staged/prices holds it); quarantine tolerated bad rows and drop them from staged/."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    keys = [k for k in (staged_key("prices", cik) for cik in sorted(set(ciks))) if store.exists(k)]
+    if not keys:
+        return Gate()
+    table = pa.concat_tables([read_staged(store, k) for k in keys])
+    with connect(settings) as conn:
+        suite = suites.staged_prices()
+        result = _recorded(conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id))
+        outcome = _quarantined(conn, store, result, table, "yahoo", "prices", run_id)
+    return Gate(suites=(outcome,))
+
+
+def gate_price_gaps(run_id: str, exchanges: Mapping[str, str | None], settings: Settings | None = None) -> Gate:
+    """Monitor: the days of each ticker in the warehouse's raw prices (what the next build turns
+    into fct_market_data) against its exchange's trading calendar."""
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    days = warehouse.frame(price_days_sql(warehouse), [sorted(exchanges)])
+    frame = gaps(days, dict(exchanges))
+    store = open_store(settings.storage_url)
+    return _monitor(
+        settings, [lambda: run_gate("monitor", suites.price_gaps(), frame, store=store, run_id=run_id)], "price gaps"
+    )
+
+
+def price_days_sql(warehouse: WarehouseReader) -> str:
+    """(ticker, trade_date) from the raw prices, of the tickers given as the one parameter, a list."""
+    table = warehouse.table(RAW_SCHEMA, RAW_TABLES["prices"][0])
+    return f"SELECT ticker, trade_date FROM {table} WHERE ticker IN (SELECT * FROM UNNEST(?))"
+
+
+def select_sql(warehouse: WarehouseReader, schema: str, table: str, columns: str = "*") -> str:
+    return f"SELECT {columns} FROM {warehouse.table(schema, table)}"
+
+
+def _ciks(warehouse: WarehouseReader, schema: str, table: str) -> list[str]:
+    return warehouse.query(select_sql(warehouse, schema, table, "DISTINCT cik"))["cik"].to_pylist()
+
+
+def _outcome(result: GateResult) -> SuiteOutcome:
+    return SuiteOutcome(suite=result.suite, rows=result.row_count, result=result.result_uri)
+
+
+def _quarantined(conn, store: ObjectStore, result: GateResult, table: pa.Table, source: str, dataset: str,
+                 run_id: str) -> SuiteOutcome:  # fmt: skip
+    """Move the rows a passing gate tolerated to quarantine, out of staged/, and record them."""
+    moved = quarantine(store, result, table, source=source, dataset=dataset)
+    restage(store, dataset, moved)
+    record_rejected_rows(conn, run_id, source, dataset, moved)
+    return SuiteOutcome(suite=result.suite, rows=result.row_count, quarantined=len(moved.bad), result=result.result_uri)
+
+
+def _monitor(settings: Settings, checks: list[Callable[[], GateResult]], what: str) -> Gate:
+    """Run monitoring checks: recorded and alerted like gates; a failure is reported, not raised."""
+    outcomes = []
+    with connect(settings) as conn:
+        try:
+            for check in checks:
+                outcomes.append(_outcome(_recorded(conn, check)))
+        except GateFailed as exc:
+            log.warning("%s:\n%s", what, exc)
+            outcomes.append(_outcome(exc.result))
+            return Gate(success=False, blocking=False, suites=tuple(outcomes), failing=tuple(str(exc).splitlines()[:20]))
+    return Gate(suites=tuple(outcomes))
+
+
+def _recorded(conn, gate: Callable[[], GateResult]) -> GateResult:
+    """Run ``gate``, record its outcome in edgar.dq_results, alert and re-raise when it fails."""
+    try:
+        result = gate()
+    except GateFailed as failed:
+        record_result(conn, failed.result)
+        _alert(failed.result)
+        raise
+    record_result(conn, result)
+    return result
+
+
+def _alert(result: GateResult) -> None:
+    webhook = Settings().alert_webhook
+    if webhook is None:
+        return
+    try:
+        post_alert(webhook.get_secret_value(), result.run_id, result.stage, result.failing)
+    except AlertFailed as exc:
+        # The gate's own failure is what the task must report; a lost alert is only logged.
+        log.error("could not alert on the failed %s gate: %s", result.stage, exc)
+
+
+def _staged(store: ObjectStore, dataset: str) -> pa.Table | None:
+    keys = staged_keys(store, dataset)
+    return pa.concat_tables([read_staged(store, k) for k in keys]) if keys else None

@@ -1,0 +1,70 @@
+"""The functions the tasks of ``warehouse_build`` call.
+
+It runs when either source DAG has loaded new rows (Airflow Assets) or by hand, one run at a
+time: every mart is built by one `dbt build` over the raw tables both sources keep current,
+so two source DAGs never build into one warehouse at once, and a night on which both sources
+land new data builds once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+
+from ingest.identifiers import safe_name
+from ingest.publish.signals import publish_signals as publish
+from ingest.settings import Settings
+from ingest.warehouse.runner import DbtRunError, run_dbt
+from ingest.zones.store import ObjectStore, open_store
+from pipelines import gates
+from pipelines.edgar_nightly import plan_universe
+from pipelines.payloads import Built, Gate, LoadCounts, Published
+from pipelines.summaries import record_summary, render_warehouse, warehouse_summary
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "warehouse_build"
+
+
+def build_marts(run_id: str) -> Built:
+    """`dbt build` of every model, snapshot, seed and test; run_results.json kept in the store."""
+    settings = Settings()
+    store = open_store(settings.storage_url)
+    try:
+        run = run_dbt(settings, ["build"], run_id=safe_name(run_id))
+    except DbtRunError as exc:
+        _keep_dbt_results(store, run_id, exc.run.run_results())
+        raise
+    _keep_dbt_results(store, run_id, run.run_results())
+    for node in sorted(run.nodes, key=lambda n: -n.execution_time)[:10]:
+        log.info("dbt %-10s %-55s %-7s %6.2fs", node.resource_type, node.name, node.status, node.execution_time)
+    return Built(nodes=len(run.nodes), statuses=dict(Counter(n.status for n in run.nodes)))
+
+
+def _keep_dbt_results(store: ObjectStore, run_id: str, results: dict) -> None:
+    if results:
+        store.put(f"quality/dbt/run_id={safe_name(run_id)}/run_results.json", json.dumps(results).encode())
+
+
+def publish_signals(run_id: str) -> Published:
+    """The latest signals of every company to PostgreSQL, reconciled against the warehouse."""
+    result = publish(Settings(), run_id)
+    return Published(
+        companies=result["companies"],
+        signals=result["signals"],
+        load=LoadCounts(inserted=result["inserted"], updated=result["updated"], unchanged=result["unchanged"]),
+    )
+
+
+def check_freshness(run_id: str) -> Gate:
+    """Freshness and completeness of the whole universe, monitored rather than gating."""
+    return gates.gate_freshness(run_id, plan_universe())
+
+
+def summarize(run_id: str, built: Built, gates: dict[str, Gate], published: Published) -> None:
+    """The build's summary, recorded in edgar.pipeline_runs and logged."""
+    settings = Settings()
+    summary = warehouse_summary(settings, run_id, built, gates, published)
+    record_summary(settings, DAG_ID, summary)
+    log.info("\n%s", render_warehouse(summary))

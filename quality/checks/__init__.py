@@ -1,0 +1,1 @@
+"""Checks that reduce the stores to the small frames the suites validate, and row quarantine."""
