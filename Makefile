@@ -1,5 +1,6 @@
-# edgarflow: `make run` (nightly pipeline on the bundled sample, offline) and `make test`.
+# edgarflow: `make run` (the pipeline on the bundled sample, offline) and `make test`.
 # Both create or update the pinned environment first; nothing else needs installing.
+# Operators: `make airflow` (scheduler, DAG processor, triggerer, API server and UI), `make stop`.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -15,6 +16,8 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(LOCAL)/airflow/airflow.db
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER := $(LOCAL)/airflow/logs
 export DO_NOT_TRACK := 1
+# Locally a DAG runs as soon as it is triggered; production keeps airflow.cfg's paused-at-creation.
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # Per-machine Airflow secrets, generated once, kept out of the repository.
@@ -22,15 +25,19 @@ SECRETS := $(LOCAL)/airflow/secrets.env
 -include $(SECRETS)
 export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET
 
-.PHONY: run test bench env airflow-db clean
+.PHONY: run test bench env airflow-db airflow stop clean
 
-# The scheduler would start warehouse_build on the sources' asset updates; `dags test` runs
-# no scheduler, so it is run here after them.
+# Each DAG as `airflow dags test` runs it; the scheduler would start warehouse_build on the
+# sources' asset updates, so it is run after them. A short report; library output goes to a log.
 run: airflow-db
-	$(BIN)/airflow dags test market_daily
-	$(BIN)/airflow dags test edgar_nightly
-	$(BIN)/airflow dags test warehouse_build
-	$(BIN)/python -m pipelines.summaries
+	@$(BIN)/python -m ops.run_sample
+
+# Airflow as operators run it, on this machine: prints the URL and the login; `make stop` ends it.
+airflow: airflow-db
+	@$(BIN)/python -m ops.services start
+
+stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m ops.services stop; fi
 
 test: env
 	$(BIN)/python -m pytest tests
@@ -57,8 +64,9 @@ $(SECRETS):
 	chmod 600 $@
 
 airflow-db: env $(SECRETS)
-	$(BIN)/airflow db migrate > $(LOCAL)/airflow/db-migrate.log 2>&1 || { cat $(LOCAL)/airflow/db-migrate.log; exit 1; }
-	$(BIN)/airflow pools set sec_api 1 "SEC fair access: one slot per host sharing its rate limiter" > /dev/null
+	@echo "Airflow's metadata database: $(AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) (log $(LOCAL)/airflow/db-migrate.log)"
+	@$(BIN)/airflow db migrate > $(LOCAL)/airflow/db-migrate.log 2>&1 || { cat $(LOCAL)/airflow/db-migrate.log; exit 1; }
+	@$(BIN)/airflow pools set sec_api 1 "SEC fair access: one slot per host sharing its rate limiter" > /dev/null
 
-clean:
+clean: stop
 	rm -rf $(LOCAL) $(VENV)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, SEC_POOL, announce_if_changed, gathered
+from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, SEC_POOL, announce_if_changed, gathered, run_day
 
-from ingest.identifiers import CIK_INPUT
+from ingest.identifiers import CIK_INPUT, TICKER_INPUT
 from pipelines.params import EDGAR_BATCH_SIZE
 
 
@@ -49,18 +49,31 @@ def _gates():
     doc_md=__doc__,
     tags=["edgar"],
     params={
-        "ciks": Param([], type="array", items={"type": "string", "pattern": CIK_INPUT},
-                      description="Only these CIKs (default: the whole universe)"),
-        "tickers": Param([], type="array", items={"type": "string"}, description="Only these tickers"),
+        "ciks": Param(
+            None, type=["null", "array"],
+            items={"type": "string", "pattern": CIK_INPUT, "description": "a CIK is 1 to 10 digits"},
+            title="CIKs",
+            description="Optional. Only these companies, by CIK: 1 to 10 digits, leading zeros optional, "
+                        "one per line, e.g. 320193. Empty: the whole universe.",
+        ),
+        "tickers": Param(
+            None, type=["null", "array"],
+            items={"type": "string", "pattern": TICKER_INPUT,
+                   "description": "a ticker is 1 to 10 letters, digits, '.', '-' or '/', as SEC lists it"},
+            description="Optional. Only these companies, by ticker as SEC lists it, one per line, e.g. AAPL "
+                        "or BRK-B. Empty: the whole universe.",
+        ),
         "full_refresh": Param(False, type="boolean",
-                              description="Fetch everything again, ignoring what earlier runs landed"),
+                              description="Fetch everything again, ignoring what earlier runs landed."),
         "bulk": Param(False, type="boolean",
-                      description="Full refresh from SEC's nightly companyfacts.zip and submissions.zip"),
+                      description="Full refresh from SEC's nightly companyfacts.zip and submissions.zip "
+                                  "(two requests instead of two or more per filer)."),
         "filed_from": Param(None, type=["null", "string"], format="date",
-                            description="Only filers with a filing on or after this date (YYYY-MM-DD)"),
+                            description="Optional. Only filers with a filing on or after this date, e.g. 2026-01-01."),
         "filed_to": Param(None, type=["null", "string"], format="date",
-                          description="Only filers with a filing on or before this date (YYYY-MM-DD)"),
-        "batch_size": Param(EDGAR_BATCH_SIZE, type="integer", minimum=1, description="Filers per extract task"),
+                          description="Optional. Only filers with a filing on or before this date, e.g. 2026-01-31."),
+        "batch_size": Param(EDGAR_BATCH_SIZE, type="integer", minimum=1,
+                            description=f"Filers per extract task, a whole number of at least 1, e.g. {EDGAR_BATCH_SIZE}."),
     },
 )  # fmt: skip
 def edgar_nightly():
@@ -69,9 +82,9 @@ def edgar_nightly():
         return _nightly().plan_batches(run_id, params["ciks"], params["tickers"], params["batch_size"], params["bulk"])
 
     @task(pool=SEC_POOL)
-    def extract(batch, params=None, ds=None, run_id=None):
+    def extract(batch, params=None, dag_run=None, run_id=None):
         return _nightly().extract(
-            batch, ds, run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],
+            batch, run_day(dag_run), run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],
             filed_from=params["filed_from"], filed_to=params["filed_to"],
         )  # fmt: skip
 

@@ -36,6 +36,12 @@ def announce_if_changed(loads) -> None:
         raise AirflowSkipException("no row inserted or updated: nothing new for the warehouse")
 
 
+def run_day(dag_run) -> str:
+    """The run's day (YYYY-MM-DD): its logical date, or, for a run triggered without one (the
+    default of `airflow dags trigger` and of the REST API in Airflow 3), the time it was queued for."""
+    return (dag_run.logical_date or dag_run.run_after).date().isoformat()
+
+
 def gathered(mapped) -> list:
     """The results of a mapped task as a list. One slice request: iterating the lazy sequence
     would probe one index past its end."""

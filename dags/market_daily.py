@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from edgarflow_defaults import DEFAULT_ARGS, MARKET_LOADED, announce_if_changed, gathered
+from edgarflow_defaults import DEFAULT_ARGS, MARKET_LOADED, announce_if_changed, gathered, run_day
 
+from ingest.identifiers import TICKER_INPUT
 from pipelines.params import MARKET_BATCH_SIZE
-
-DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _market():
@@ -30,6 +29,12 @@ def _market():
     from pipelines import market_daily
 
     return market_daily
+
+
+def _gates():
+    from pipelines import gates  # when a task runs, as in _market
+
+    return gates
 
 
 @dag(
@@ -42,15 +47,22 @@ def _market():
     doc_md=__doc__,
     tags=["market"],
     params={
-        "tickers": Param([], type="array", items={"type": "string"},
-                         description="Only these tickers, SEC or Yahoo spelling (default: the whole universe)"),
-        "start": Param(None, type=["null", "string"], pattern=DATE,
-                       description="First day to fetch, YYYY-MM-DD (default: incremental per ticker)"),
-        "end": Param(None, type=["null", "string"], pattern=DATE,
-                     description="Day after the last one to fetch, YYYY-MM-DD (default: the day after the run's date)"),
-        "batch_size": Param(MARKET_BATCH_SIZE, type="integer", minimum=1, description="Tickers per fetch task"),
+        "tickers": Param(
+            None, type=["null", "array"],
+            items={"type": "string", "pattern": TICKER_INPUT,
+                   "description": "a ticker is 1 to 10 letters, digits, '.', '-' or '/'"},
+            description="Optional. Only these tickers, SEC or Yahoo spelling, one per line, e.g. AAPL or BRK.B. "
+                        "Empty: the whole universe.",
+        ),
+        "start": Param(None, type=["null", "string"], format="date",
+                       description="Optional. First day to fetch, e.g. 2024-01-01. Empty: incremental per ticker."),
+        "end": Param(None, type=["null", "string"], format="date",
+                     description="Optional. Day after the last one to fetch, e.g. 2024-07-01. Empty: the day after "
+                                 "the run's date."),
+        "batch_size": Param(MARKET_BATCH_SIZE, type="integer", minimum=1,
+                            description=f"Tickers per fetch task, a whole number of at least 1, e.g. {MARKET_BATCH_SIZE}."),
         "backfill_csv": Param(None, type=["null", "boolean"],
-                              description="Fill older days from Yahoo CSVs (default: in sample mode only)"),
+                              description="Optional. Fill older days from Yahoo CSVs. Empty: in sample mode only."),
     },
 )  # fmt: skip
 def market_daily():
@@ -59,16 +71,16 @@ def market_daily():
         return _market().plan_universe(run_id, params["tickers"], params["batch_size"])
 
     @task
-    def fetch_prices(batch, params=None, ds=None, run_id=None):
-        return _market().fetch_prices(batch, ds, run_id, params["start"], params["end"])
+    def fetch_prices(batch, params=None, dag_run=None, run_id=None):
+        return _market().fetch_prices(batch, run_day(dag_run), run_id, params["start"], params["end"])
 
     @task
-    def backfill_csv(batch, params=None, ds=None, run_id=None):
-        return _market().backfill_csv(batch, ds, run_id, params["backfill_csv"])
+    def backfill_csv(batch, params=None, dag_run=None, run_id=None):
+        return _market().backfill_csv(batch, run_day(dag_run), run_id, params["backfill_csv"])
 
     @task
     def gate_staged(fetched, backfilled, run_id=None):
-        return _market().gate_staged([*gathered(fetched), *gathered(backfilled)], run_id)
+        return _gates().gate_market_staged([*gathered(fetched), *gathered(backfilled)], run_id)
 
     @task
     def load_postgres(fetched, backfilled, run_id=None):
@@ -82,7 +94,7 @@ def market_daily():
 
     @task
     def check_gaps(batches, run_id=None):
-        return _market().check_gaps(batches, run_id)
+        return _gates().check_price_gaps(batches, run_id)
 
     @task
     def summarize(fetched, backfilled, staged_gate, pg_load, gaps, run_id=None):

@@ -59,7 +59,7 @@ def warehouse_build():
 
     @task(pool=SEC_POOL)  # live, the expected universe is SEC's ticker list: a request to SEC
     def check_freshness(run_id=None):
-        return _build().check_freshness(run_id)
+        return _gates().check_universe_freshness(run_id)
 
     @task
     def summarize(marts, financials_gate, market_gate, published, freshness, run_id=None):

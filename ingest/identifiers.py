@@ -10,8 +10,10 @@ CIK = r"^\d{10}$"
 ACCESSION = r"^\d{10}-\d{2}-\d{6}$"
 CIK_PATTERN = re.compile(CIK)
 ACCESSION_PATTERN = re.compile(ACCESSION)
-# What a person may type for a CIK: 1 to 10 digits, leading zeros optional.
+# What a person may type for a CIK: 1 to 10 digits, leading zeros optional; for a ticker, SEC's
+# spelling or Yahoo's (BRK-B, BRK.B, BRK/B).
 CIK_INPUT = r"^\d{1,10}$"
+TICKER_INPUT = r"^[A-Za-z0-9.\-/^=]{1,10}$"
 
 _SQL_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 

@@ -65,3 +65,4 @@ class Settings(BaseSettings):
         if self.warehouse == "bigquery" and not self.bq_project:
             raise ValueError("EDGARFLOW_BQ_PROJECT is required when EDGARFLOW_WAREHOUSE=bigquery")
         return self
+

@@ -9,6 +9,7 @@ between tasks stays small whatever the universe. The marts are built by ``wareho
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import date
 
 from ingest.endpoints import open_endpoints
@@ -113,7 +114,7 @@ def extract(
         manifest=key,
         companies=len({x.cik for x in extraction.landed}),
         landed=len(extraction.landed),
-        missing=len(extraction.missing),
+        missing=dict(Counter(x["dataset"] for x in extraction.missing)),
         failed=len(extraction.failed),
         unchanged=len(extraction.unchanged),
         skipped=len(extraction.skipped),

@@ -1,4 +1,5 @@
 """The quality gates as DAG task functions: stores opened from Settings, results as Gate payloads.
+Only this module of pipelines imports GX (~20 s on a 2-core machine): other tasks never pay for it.
 
 A failing gate is recorded in edgar.dq_results, alerted to EDGARFLOW_ALERT_WEBHOOK when that is
 set, and re-raised, so the task fails and nothing downstream of it runs. Monitors (freshness,
@@ -22,7 +23,8 @@ from ingest.zones import schemas
 from ingest.zones.profiles import read_profiles
 from ingest.zones.staged import read_staged, staged_key, staged_keys
 from ingest.zones.store import ObjectStore, open_store
-from pipelines.payloads import Gate, SuiteOutcome
+from pipelines import edgar_nightly, market_daily
+from pipelines.payloads import Batch, Fetched, Gate, SuiteOutcome
 from quality import suites
 from quality.alerts import AlertFailed, post_alert
 from quality.checks.freshness import check_completeness, check_freshness, warehouse_latest_filed
@@ -157,6 +159,21 @@ def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings
     if filings is not None:
         checks.append(lambda: check_freshness(latest, filings, store=store, run_id=run_id))
     return _monitor(settings, checks, "freshness/completeness")
+
+
+def check_universe_freshness(run_id: str) -> Gate:
+    """Freshness and completeness of the whole universe (warehouse_build), monitored rather than gating."""
+    return gate_freshness(run_id, edgar_nightly.plan_universe())
+
+
+def gate_market_staged(results: Iterable[Fetched], run_id: str) -> Gate:
+    """market_daily's staged gate: the staged prices of every company the run fetched or backfilled."""
+    return gate_staged_prices(run_id, market_daily.touched_ciks(results))
+
+
+def check_price_gaps(batches: list[Batch], run_id: str) -> Gate:
+    """market_daily's monitor: sessions of each ticker's exchange without a row."""
+    return gate_price_gaps(run_id, market_daily.exchanges(batches))
 
 
 def gate_staged_prices(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> Gate:

@@ -52,7 +52,6 @@ from ingest.zones.quarantine import quarantine_landed, quarantine_rows
 from ingest.zones.raw import Landed, land
 from ingest.zones.staged import read_staged, staged_key
 from ingest.zones.store import ObjectStore, open_store
-from pipelines import gates
 from pipelines.params import MARKET_BATCH_SIZE
 from pipelines.payloads import Batch, Fetched, Gate, LoadCounts, Loads
 
@@ -220,9 +219,9 @@ def ticker_reports(results: Iterable[Fetched]) -> list[TickerReport]:
     return [TickerReport(**r) for result in results for r in read_manifest(store, result.manifest)]
 
 
-def gate_staged(results: Iterable[Fetched], run_id: str) -> Gate:
-    """The staged prices of every company this run fetched or backfilled."""
-    return gates.gate_staged_prices(run_id, {r.cik for r in ticker_reports(results)})
+def touched_ciks(results: Iterable[Fetched]) -> set[str]:
+    """The companies whose staged prices these fetch or backfill batches wrote or read."""
+    return {r.cik for r in ticker_reports(results)}
 
 
 def load_postgres(results: Iterable[Fetched], run_id: str) -> Loads:
@@ -253,11 +252,10 @@ def load_postgres(results: Iterable[Fetched], run_id: str) -> Loads:
                                                unchanged=result.unchanged)})  # fmt: skip
 
 
-def check_gaps(batches: list[Batch], run_id: str) -> Gate:
-    """Sessions of each ticker's exchange without a row, reported (monitored, not gating)."""
+def exchanges(batches: list[Batch]) -> dict[str, str | None]:
+    """Symbol -> its exchange as SEC lists it, over the run's batches (for the trading calendars)."""
     store = open_store(Settings().storage_url)
-    exchanges = {x["symbol"]: x["exchange"] for batch in batches for x in read_manifest(store, batch.manifest)}
-    return gates.gate_price_gaps(run_id, exchanges)
+    return {x["symbol"]: x["exchange"] for batch in batches for x in read_manifest(store, batch.manifest)}
 
 
 def summarize(run_id: str, fetches: list[Fetched], backfills: list[Fetched], gate_results: dict[str, Gate],

@@ -30,7 +30,7 @@ class Extracted(Payload):
     manifest: str
     companies: int  # filers with an object landed
     landed: int
-    missing: int  # 404: the filer has no such document
+    missing: dict[str, int]  # dataset -> 404s: SEC has no such document for the filer
     failed: int
     unchanged: int  # 304
     skipped: int  # nothing new for the run's mode

@@ -17,8 +17,6 @@ from ingest.publish.signals import publish_signals as publish
 from ingest.settings import Settings
 from ingest.warehouse.runner import DbtRunError, run_dbt
 from ingest.zones.store import ObjectStore, open_store
-from pipelines import gates
-from pipelines.edgar_nightly import plan_universe
 from pipelines.payloads import Built, Gate, LoadCounts, Published
 from pipelines.summaries import record_summary, render_warehouse, warehouse_summary
 
@@ -55,11 +53,6 @@ def publish_signals(run_id: str) -> Published:
         signals=result["signals"],
         load=LoadCounts(inserted=result["inserted"], updated=result["updated"], unchanged=result["unchanged"]),
     )
-
-
-def check_freshness(run_id: str) -> Gate:
-    """Freshness and completeness of the whole universe, monitored rather than gating."""
-    return gates.gate_freshness(run_id, plan_universe())
 
 
 def summarize(run_id: str, built: Built, gates: dict[str, Gate], published: Published) -> None:

@@ -35,6 +35,7 @@ import orjson
 
 from ingest.endpoints import Endpoints
 from ingest.identifiers import ACCESSION_PATTERN
+from ingest.progress import report_progress
 from ingest.sec.client import BadResponse, FetchError, FetchResult, SecClient
 from ingest.sec.documents import DATASET as DOCUMENTS
 from ingest.sec.documents import LOOKBACK_DAYS, Filing, land_document, periodic_filings
@@ -109,8 +110,9 @@ def extract_edgar(
     result = Extraction()
     with SecClient(settings) as client:
         fetch = _Fetcher(client, store, result, ingest_date, run_id)
-        for cik in ciks:
+        for done, cik in enumerate(ciks, 1):
             _Filer(cik, fetch, endpoints, mode, known or SourceState()).extract()
+            report_progress("extract", done, len(ciks), "filers")
     log.info(
         "extracted %d filers: %d objects landed, %d unchanged, %d skipped, %d missing, %d failed",
         len(ciks), len(result.landed), len(result.unchanged), len(result.skipped),

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.identifiers import run_key
+from ingest.progress import report_progress
 from ingest.sec.normalize import BadPayload, normalize_companyfacts, normalize_submissions
 from ingest.zones.profiles import write_profiles
 from ingest.zones.quarantine import quarantine_landed
@@ -51,7 +52,8 @@ def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Stagin
         groups[(item.cik, item.dataset)].append(item)
 
     profiles: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (cik, dataset), items in sorted(groups.items()):
+    for done, ((cik, dataset), items) in enumerate(sorted(groups.items()), 1):
+        report_progress("normalize", done, len(groups), "documents")
         # The main document first, then its -submissions-NNN pages in order.
         items.sort(key=lambda x: ("-submissions-" in x.key, x.key))
         profile: dict[str, Any] = {"cik": cik, "dataset": dataset, "object_key": items[0].key, "objects": len(items)}

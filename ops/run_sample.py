@@ -1,0 +1,120 @@
+"""`make run`: the three DAGs on the bundled sample, each as `airflow dags test` runs it (every
+task in this process, against the real local backends), with a report a person can read.
+
+Library output (Airflow, GX, dbt, yfinance) goes to the log file; the terminal gets a line per
+task as it ends, progress lines of long stages (logger ``edgarflow.progress``), each DAG's
+outcome, and the summaries of all three runs. The embedded PostgreSQL is stopped at the end,
+unless `make airflow` has services running that use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ingest.settings import LOCAL_DIR, PROJECT_ROOT
+
+DAGS = ("market_daily", "edgar_nightly", "warehouse_build")  # market first: the nightly summary counts prices
+LOG = LOCAL_DIR / "logs" / "make-run.log"
+_TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
+SKIPPED = {
+    "edgar_nightly": "no row inserted or updated, so no warehouse build is due",
+    "market_daily": "no row inserted or updated, so no warehouse build is due",
+}
+_PROGRESS = re.compile(r"\[info\s*\] (.*?) \[edgarflow\.progress")
+
+
+def main() -> int:
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    with LOG.open("w") as log:
+        # Everything written to stdout/stderr from here on, by any library, lands in the log.
+        os.dup2(log.fileno(), sys.stdout.fileno())
+        os.dup2(log.fileno(), sys.stderr.fileno())
+    terminal.write(f"edgarflow on the bundled sample; library output in {LOG}\n")
+    follower = _Follower(LOG, terminal)
+    follower.start()
+    try:
+        failed = _run_dags(terminal)
+        follower.stop()
+        if failed:
+            terminal.write(f"\n{failed} failed: see {LOG}\n")
+            return 1
+        from pipelines.summaries import render_all
+
+        terminal.write("\n" + render_all() + "\n")
+        return 0
+    finally:
+        follower.stop()
+        _stop_servers(terminal)
+
+
+def _run_dags(terminal) -> str | None:
+    """Run each DAG; returns the first one that failed (its failed tasks are printed)."""
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    folder = PROJECT_ROOT / "dags"
+    dags = BundleDagBag(dag_folder=str(folder), bundle_path=folder).dags
+    for dag_id in DAGS:
+        terminal.write(f"\n{dag_id}\n")
+        started = time.monotonic()
+        run = dags[dag_id].test()
+        sys.stdout.flush()
+        time.sleep(0.3)  # let the follower print the run's last lines first
+        states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
+        bad = sorted(f"{t}[{i}]" if i >= 0 else t for (t, i), s in states.items() if s in ("failed", "upstream_failed"))
+        skipped = sorted(t for (t, _), s in states.items() if s == "skipped")
+        terminal.write(f"  {dag_id}: {run.state} in {time.monotonic() - started:.0f}s")
+        terminal.write(f"; skipped {', '.join(skipped)} ({SKIPPED.get(dag_id, 'see the log')})\n" if skipped else "\n")
+        if run.state != "success":
+            terminal.write(f"  not successful: {', '.join(bad) or 'see the log'}\n")
+            return dag_id
+    return None
+
+
+class _Follower(threading.Thread):
+    """Reads the log as it grows and echoes task ends and progress lines to the terminal."""
+
+    def __init__(self, path: Path, terminal):
+        super().__init__(daemon=True)
+        self.path, self.terminal = path, terminal
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        with self.path.open(errors="replace") as log:
+            while True:
+                line = log.readline()
+                if not line:
+                    if self._done.is_set():
+                        return
+                    time.sleep(0.1)
+                    continue
+                if m := _TASK_END.search(line):
+                    task, index = m.group(1), int(m.group(2))
+                    self.terminal.write(f"  done  {task}{f' [batch {index}]' if index >= 0 else ''}\n")
+                elif m := _PROGRESS.search(line):
+                    self.terminal.write(f"        {m.group(1)}\n")
+
+    def stop(self) -> None:
+        self._done.set()
+        if self.is_alive():
+            self.join(timeout=5)
+
+
+def _stop_servers(terminal) -> None:
+    from ops import services
+
+    if any(services.status().values()):
+        terminal.write("Airflow services (`make airflow`) are running, so the embedded PostgreSQL stays up; "
+                       "`make stop` stops everything.\n")  # fmt: skip
+        return
+    if stopped := services.stop_embedded_postgres():
+        terminal.write(f"\nnothing left running:\n{stopped}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
