@@ -22,6 +22,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # Per-machine Airflow secrets, generated once, kept out of the repository.
 SECRETS := $(LOCAL)/airflow/secrets.env
+# Written by every target that uses Airflow, for a shell of one's own: `source .local/airflow/env.sh`.
+AIRFLOW_ENV := $(LOCAL)/airflow/env.sh
 -include $(SECRETS)
 export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET
 
@@ -67,6 +69,11 @@ airflow-db: env $(SECRETS)
 	@echo "Airflow's metadata database: $(AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) (log $(LOCAL)/airflow/db-migrate.log)"
 	@$(BIN)/airflow db migrate > $(LOCAL)/airflow/db-migrate.log 2>&1 || { cat $(LOCAL)/airflow/db-migrate.log; exit 1; }
 	@$(BIN)/airflow pools set sec_api 1 "SEC fair access: one slot per host sharing its rate limiter" > /dev/null
+	@{ echo "# The airflow CLI as make runs it: source $(AIRFLOW_ENV)"; \
+	   for v in AIRFLOW_HOME AIRFLOW_CONFIG AIRFLOW__CORE__DAGS_FOLDER AIRFLOW__DATABASE__SQL_ALCHEMY_CONN \
+	            AIRFLOW__LOGGING__BASE_LOG_FOLDER AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION DO_NOT_TRACK; do \
+	     echo "export $$v='$$(printenv $$v)'"; done; \
+	   echo "set -a; . '$(SECRETS)'; set +a"; echo 'export PATH="$(BIN):$$PATH"'; } > $(AIRFLOW_ENV)
 
 clean: stop
 	rm -rf $(LOCAL) $(VENV)

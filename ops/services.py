@@ -58,7 +58,12 @@ def start(port: int = 8080) -> None:
     airflow = airflow_executable()
     _pid_file("any").parent.mkdir(parents=True, exist_ok=True)
     log_dir().mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PATH": f"{airflow.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PATH": f"{airflow.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # Task processes report to the API server's execution API: on this machine, at this port.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+    }
     for service in SERVICES:
         if (pid := running_pid(service)) is not None:
             print(f"  {service:<14} already running (pid {pid})")
@@ -75,6 +80,7 @@ def start(port: int = 8080) -> None:
     user, password, source = login()
     print(f"\nAirflow is up: {url}")
     print(f"  log in as {user!r} with password {password!r} ({source})")
+    print(f"  the airflow CLI with this configuration: source {airflow_home() / 'env.sh'}")
     print("  stop everything with `make stop`")
 
 
@@ -98,13 +104,13 @@ def _wait_healthy(url: str) -> None:
 
 
 def login() -> tuple[str, str, str]:
-    """The admin login of Airflow's simple auth manager, from the password file it generates."""
-    from airflow.configuration import conf
-
-    users = conf.get("core", "simple_auth_manager_users", fallback="admin:admin")
+    """The first user of Airflow's simple auth manager (admin by default) and the password it
+    generated for them; read from the environment and the password file, not Airflow's config,
+    so it answers for the AIRFLOW_HOME the services run with."""
+    users = os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
     user = users.split(",")[0].split(":")[0].strip()
     path = Path(
-        conf.get("core", "simple_auth_manager_passwords_file", fallback=None)
+        os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
         or airflow_home() / "simple_auth_manager_passwords.json.generated"
     )
     for _ in range(30):  # the API server writes it once it is up

@@ -65,9 +65,11 @@ def test_airflow_loads_the_celery_executor_with_secrets_from_files(production_en
         "from airflow.providers.celery.executors.celery_executor_utils import app\n"
         "executor = ExecutorLoader.get_default_executor()\n"
         "print(json.dumps([type(executor).__name__, app.conf.broker_url,"
-        " conf.get('database', 'sql_alchemy_conn'), conf.getint('celery', 'worker_concurrency')]))",
+        " conf.get('database', 'sql_alchemy_conn'), conf.getint('celery', 'worker_concurrency'),"
+        " conf.getboolean('core', 'dags_are_paused_at_creation')]))",
     )
-    executor, broker, database, concurrency = json.loads(out)
+    executor, broker, database, concurrency, paused = json.loads(out)
+    assert paused  # production: nothing runs until a DAG is unpaused on purpose
     assert executor == "CeleryExecutor"
     assert broker == SECRETS["celery-broker-url"]
     assert database.startswith("sqlite:////") and database.endswith("/airflow.db")  # read from its file
