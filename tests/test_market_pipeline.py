@@ -19,6 +19,7 @@ from ingest.settings import Settings
 from ingest.zones.manifests import read_manifest
 from ingest.zones.staged import read_staged, staged_key
 from ingest.zones.store import open_store
+from pipelines import gates
 from pipelines import market_daily as market
 
 DAY = "2026-11-20"
@@ -70,7 +71,7 @@ def first_run(tmp_path_factory, market_db):
     plan = market.plan_universe("run1")
     fetched = [market.fetch_prices(batch, DAY, "run1") for batch in plan]
     backfilled = [market.backfill_csv(batch, DAY, "run1") for batch in plan]
-    gate = market.gate_staged(fetched + backfilled, "run1")
+    gate = gates.gate_market_staged(fetched + backfilled, "run1")
     loaded = market.load_postgres(fetched + backfilled, "run1")
     yield {"plan": plan, "fetched": fetched, "backfilled": backfilled, "gate": gate, "loaded": loaded,
            "settings": Settings(), "sample": sample}  # fmt: skip
@@ -170,7 +171,7 @@ def test_second_run_is_incremental_and_changes_nothing(first_run):
     plan = market.plan_universe("run2")
     fetched = [market.fetch_prices(batch, "2026-11-23", "run2") for batch in plan]
     backfilled = [market.backfill_csv(batch, "2026-11-23", "run2") for batch in plan]
-    market.gate_staged(fetched + backfilled, "run2")
+    gates.gate_market_staged(fetched + backfilled, "run2")
     loaded = market.load_postgres(fetched + backfilled, "run2").datasets["prices"]
 
     nvda, aapl = outcomes(fetched)["NVDA"], outcomes(fetched)["AAPL"]
