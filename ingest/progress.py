@@ -8,7 +8,7 @@ _progress = logging.getLogger("edgarflow.progress")
 
 
 def report_progress(stage: str, done: int, total: int, unit: str) -> None:
-    """Log ``stage: done/total unit`` about every tenth of the way, and at the end."""
-    step = max(1, total // 10)
+    """Log ``stage: done/total unit`` every tenth of the way (every 25 at least), and at the end."""
+    step = max(25, total // 10)
     if done == total or done % step == 0:
         _progress.info("%s: %d/%d %s", stage, done, total, unit)

@@ -97,7 +97,7 @@ class _Follower(threading.Thread):
                     task, index = m.group(1), int(m.group(2))
                     self.terminal.write(f"  done  {task}{f' [batch {index}]' if index >= 0 else ''}\n")
                 elif m := _PROGRESS.search(line):
-                    self.terminal.write(f"        {m.group(1)}\n")
+                    self.terminal.write(f"        {m.group(1).rstrip()}\n")
 
     def stop(self) -> None:
         self._done.set()
