@@ -20,23 +20,27 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, SEC_POOL, announce_if_changed, gathered, run_day
+from edgarflow_defaults import (
+    DEFAULT_ARGS,
+    EDGAR_LOADED,
+    SEC_POOL,
+    announce_if_changed,
+    gates,
+    gathered,
+    run_day,
+    tickers_param,
+    warehouse,
+)  # fmt: skip
 
-from ingest.identifiers import CIK_INPUT, TICKER_INPUT
+from ingest.identifiers import CIK_INPUT
 from pipelines.params import EDGAR_BATCH_SIZE
 
 
 def _nightly():
-    # Imported when a task runs, never at parse time: pipelines load pandas, pyarrow and GX.
+    # Imported when a task runs, never at parse time: it loads pandas and pyarrow.
     from pipelines import edgar_nightly
 
     return edgar_nightly
-
-
-def _gates():
-    from pipelines import gates  # when a task runs, as in _nightly
-
-    return gates
 
 
 @dag(
@@ -56,13 +60,7 @@ def _gates():
             description="Optional. Only these companies, by CIK: 1 to 10 digits, leading zeros optional, "
                         "one per line, e.g. 320193. Empty: the whole universe.",
         ),
-        "tickers": Param(
-            None, type=["null", "array"],
-            items={"type": "string", "pattern": TICKER_INPUT,
-                   "description": "a ticker is 1 to 10 letters, digits, '.', '-' or '/', as SEC lists it"},
-            description="Optional. Only these companies, by ticker as SEC lists it, one per line, e.g. AAPL "
-                        "or BRK-B. Empty: the whole universe.",
-        ),
+        "tickers": tickers_param("Only these companies, by ticker as SEC lists it, e.g. AAPL or BRK-B"),
         "full_refresh": Param(False, type="boolean",
                               description="Fetch everything again, ignoring what earlier runs landed."),
         "bulk": Param(False, type="boolean",
@@ -94,11 +92,11 @@ def edgar_nightly():
 
     @task
     def gate_raw(stagings, run_id=None):
-        return _gates().gate_raw(run_id)
+        return gates().gate_raw(run_id)
 
     @task
     def gate_staged(stagings, run_id=None):
-        return _gates().gate_staged(run_id)
+        return gates().gate_staged(run_id)
 
     @task
     def load_postgres(stagings, run_id=None):
@@ -106,15 +104,15 @@ def edgar_nightly():
 
     @task
     def load_warehouse():
-        return _nightly().load_warehouse()
+        return warehouse().load_warehouse()
 
     @task
     def gate_postgres(stagings, run_id=None):
-        return _gates().gate_postgres(run_id, _nightly().run_ciks(gathered(stagings)))
+        return gates().gate_postgres(run_id, _nightly().run_ciks(gathered(stagings)))
 
     @task
     def reconcile(run_id=None):
-        return _gates().reconcile_facts(run_id)
+        return gates().reconcile_facts(run_id)
 
     @task
     def summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled, run_id=None):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, Param
 from airflow.sdk.exceptions import AirflowSkipException
 
+from ingest.identifiers import TICKER_INPUT
 from ingest.settings import Settings
 from quality.alerts import AlertFailed, post_task_failure
 from quality.report import GateFailed
@@ -34,6 +35,30 @@ def announce_if_changed(loads) -> None:
     no warehouse build follows."""
     if not loads.changed:
         raise AirflowSkipException("no row inserted or updated: nothing new for the warehouse")
+
+
+def tickers_param(description: str) -> Param:
+    """An optional list of tickers, each checked against what a person may type for one."""
+    return Param(
+        None, type=["null", "array"],
+        items={"type": "string", "pattern": TICKER_INPUT,
+               "description": "a ticker is 1 to 10 letters, digits, '.', '-' or '/'"},
+        description=f"Optional. {description}, one per line. Empty: the whole universe.",
+    )  # fmt: skip
+
+
+def gates():
+    """pipelines.gates, imported when a gate task runs, never at parse time: it loads GX (~20 s)."""
+    from pipelines import gates
+
+    return gates
+
+
+def warehouse():
+    """pipelines.warehouse_build, imported when a task runs (it loads pandas and pyarrow)."""
+    from pipelines import warehouse_build
+
+    return warehouse_build
 
 
 def run_day(dag_run) -> str:

@@ -18,23 +18,24 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from edgarflow_defaults import DEFAULT_ARGS, MARKET_LOADED, announce_if_changed, gathered, run_day
+from edgarflow_defaults import (
+    DEFAULT_ARGS,
+    MARKET_LOADED,
+    announce_if_changed,
+    gates,
+    gathered,
+    run_day,
+    tickers_param,
+)  # fmt: skip
 
-from ingest.identifiers import TICKER_INPUT
 from pipelines.params import MARKET_BATCH_SIZE
 
 
 def _market():
-    # Imported when a task runs, never at parse time: pipelines load pandas, pyarrow and GX.
+    # Imported when a task runs, never at parse time: it loads pandas, pyarrow and yfinance.
     from pipelines import market_daily
 
     return market_daily
-
-
-def _gates():
-    from pipelines import gates  # when a task runs, as in _market
-
-    return gates
 
 
 @dag(
@@ -47,13 +48,7 @@ def _gates():
     doc_md=__doc__,
     tags=["market"],
     params={
-        "tickers": Param(
-            None, type=["null", "array"],
-            items={"type": "string", "pattern": TICKER_INPUT,
-                   "description": "a ticker is 1 to 10 letters, digits, '.', '-' or '/'"},
-            description="Optional. Only these tickers, SEC or Yahoo spelling, one per line, e.g. AAPL or BRK.B. "
-                        "Empty: the whole universe.",
-        ),
+        "tickers": tickers_param("Only these tickers, SEC or Yahoo spelling, e.g. AAPL or BRK.B"),
         "start": Param(None, type=["null", "string"], format="date",
                        description="Optional. First day to fetch, e.g. 2024-01-01. Empty: incremental per ticker."),
         "end": Param(None, type=["null", "string"], format="date",
@@ -80,7 +75,7 @@ def market_daily():
 
     @task
     def gate_staged(fetched, backfilled, run_id=None):
-        return _gates().gate_market_staged([*gathered(fetched), *gathered(backfilled)], run_id)
+        return gates().gate_market_staged([*gathered(fetched), *gathered(backfilled)], run_id)
 
     @task
     def load_postgres(fetched, backfilled, run_id=None):
@@ -88,13 +83,11 @@ def market_daily():
 
     @task
     def load_warehouse():
-        from pipelines.edgar_nightly import load_warehouse  # when the task runs, as in _market
-
-        return load_warehouse()
+        return warehouse().load_warehouse()
 
     @task
     def check_gaps(batches, run_id=None):
-        return _gates().check_price_gaps(batches, run_id)
+        return gates().check_price_gaps(batches, run_id)
 
     @task
     def summarize(fetched, backfilled, staged_gate, pg_load, gaps, run_id=None):
@@ -112,10 +105,10 @@ def market_daily():
     fetched >> backfilled
     staged_gate = gate_staged(fetched, backfilled)
     pg_load = load_postgres(fetched, backfilled)
-    warehouse = load_warehouse()
-    staged_gate >> [pg_load, warehouse]
+    warehouse_loaded = load_warehouse()
+    staged_gate >> [pg_load, warehouse_loaded]
     gaps = check_gaps(batches)
-    warehouse >> gaps
+    warehouse_loaded >> gaps
     summarize(fetched, backfilled, staged_gate, pg_load, gaps) >> announce(pg_load)
 
 

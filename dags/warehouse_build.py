@@ -14,20 +14,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
-from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL
-
-
-def _build():
-    # Imported when a task runs, never at parse time: pipelines load dbt, pandas, pyarrow and GX.
-    from pipelines import warehouse_build
-
-    return warehouse_build
-
-
-def _gates():
-    from pipelines import gates  # when a task runs, as in _build
-
-    return gates
+from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL, gates, warehouse
 
 
 @dag(
@@ -40,31 +27,31 @@ def _gates():
     doc_md=__doc__,
     tags=["warehouse"],
 )
-def warehouse_build():
+def warehousewarehouse():
     @task
     def build_marts(run_id=None):
-        return _build().build_marts(run_id)
+        return warehouse().build_marts(run_id)
 
     @task
     def gate_financials(run_id=None):
-        return _gates().gate_warehouse(run_id)
+        return gates().gate_warehouse(run_id)
 
     @task
     def gate_market(run_id=None):
-        return _gates().gate_market_data(run_id)
+        return gates().gate_market_data(run_id)
 
     @task
     def publish_signals(run_id=None):
-        return _build().publish_signals(run_id)
+        return warehouse().publish_signals(run_id)
 
     @task(pool=SEC_POOL)  # live, the expected universe is SEC's ticker list: a request to SEC
     def check_freshness(run_id=None):
-        return _gates().check_universe_freshness(run_id)
+        return gates().check_universe_freshness(run_id)
 
     @task
     def summarize(marts, financials_gate, market_gate, published, freshness, run_id=None):
         gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness}
-        _build().summarize(run_id, marts, gate_results, published)
+        warehouse().summarize(run_id, marts, gate_results, published)
 
     marts = build_marts()
     marts_gates = [gate_financials(), gate_market()]
@@ -76,4 +63,4 @@ def warehouse_build():
     summarize(marts, *marts_gates, published, freshness)
 
 
-warehouse_build()
+warehousewarehouse()

@@ -24,13 +24,12 @@ from ingest.sec.stage import stage_edgar
 from ingest.sec.state import SourceState
 from ingest.sec.universe import sample_ciks, select, ticker_map
 from ingest.settings import Settings
-from ingest.warehouse.load import load_raw_tables
 from ingest.zones.manifests import manifest_key, read_manifest, write_manifest
 from ingest.zones.raw import Landed
 from ingest.zones.staged import staged_cik
 from ingest.zones.store import local_copies, open_store
 from pipelines.params import EDGAR_BATCH_SIZE
-from pipelines.payloads import Batch, Extracted, Gate, LoadCounts, Loads, Staged, TableLoads
+from pipelines.payloads import Batch, Extracted, Gate, LoadCounts, Loads, Staged
 from pipelines.summaries import nightly_summary, record_summary, render
 
 log = logging.getLogger(__name__)
@@ -185,12 +184,6 @@ def load_postgres(stagings: list[Staged], run_id: str) -> Loads:
             results[dataset] = LoadCounts(inserted=result.inserted, updated=result.updated, unchanged=result.unchanged)
             log.info("postgres %s: %s", dataset, result)
     return Loads(datasets=results)
-
-
-def load_warehouse() -> TableLoads:
-    """Every staged dataset into the warehouse's raw tables (shared with market_daily)."""
-    settings = Settings()
-    return TableLoads(tables={x.table: x.rows for x in load_raw_tables(settings, open_store(settings.storage_url))})
 
 
 def summarize(

@@ -8,6 +8,7 @@ later runs, of this DAG or another, change).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from ingest.postgres.connection import connect
@@ -44,16 +45,13 @@ def nightly_summary(
     gates: Mapping[str, Gate],
     loads: Loads,
 ) -> dict:
-    missing: dict[str, int] = {}
-    for x in extractions:
-        for dataset, n in x.missing.items():
-            missing[dataset] = missing.get(dataset, 0) + n
+    missing = sum((Counter(x.missing) for x in extractions), Counter())
     return {
         "run_id": run_id,
         "companies": sum(x.companies for x in extractions),
         "objects_landed": sum(x.landed for x in extractions),
         "fetch_missing": sum(missing.values()),
-        "missing_by_dataset": missing,
+        "missing_by_dataset": dict(missing),
         "fetch_failed": sum(x.failed for x in extractions),
         "not_modified": sum(x.unchanged for x in extractions),
         "skipped_unchanged": sum(x.skipped for x in extractions),

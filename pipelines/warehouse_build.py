@@ -15,14 +15,21 @@ from collections import Counter
 from ingest.identifiers import safe_name
 from ingest.publish.signals import publish_signals as publish
 from ingest.settings import Settings
+from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.runner import DbtRunError, run_dbt
 from ingest.zones.store import ObjectStore, open_store
-from pipelines.payloads import Built, Gate, LoadCounts, Published
+from pipelines.payloads import Built, Gate, LoadCounts, Published, TableLoads
 from pipelines.summaries import record_summary, render_warehouse, warehouse_summary
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "warehouse_build"
+
+
+def load_warehouse() -> TableLoads:
+    """Every staged dataset into the warehouse's raw tables; both source DAGs end their loads with it."""
+    settings = Settings()
+    return TableLoads(tables={x.table: x.rows for x in load_raw_tables(settings, open_store(settings.storage_url))})
 
 
 def build_marts(run_id: str) -> Built:

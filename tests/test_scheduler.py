@@ -121,7 +121,8 @@ def triggered(airflow):
 def test_no_dag_has_an_import_error_with_the_default_timeouts(airflow):
     env, base, headers = airflow
     done = cli(env, "dags", "list-import-errors", "-o", "json")
-    assert done.returncode == 0 and "[]" in done.stdout or "No data found" in done.stdout, done.stdout[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "[]" in done.stdout or "No data found" in done.stdout, done.stdout[-2000:]
     listed = {d["dag_id"]: d for d in requests.get(f"{base}/api/v2/dags", headers=headers, timeout=30).json()["dags"]}
     assert set(listed) == {"edgar_nightly", "market_daily", "warehouse_build"}
     assert not any(d["is_paused"] for d in listed.values())  # local: unpaused at creation
