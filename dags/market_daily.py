@@ -26,6 +26,7 @@ from edgarflow_defaults import (
     gathered,
     run_day,
     tickers_param,
+    warehouse,
 )  # fmt: skip
 
 from pipelines.params import MARKET_BATCH_SIZE
