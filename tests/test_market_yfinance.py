@@ -17,7 +17,7 @@ from ingest.replay import YAHOO_CRUMB, Faults, ReplayServer
 from ingest.settings import Settings
 from ingest.yahoo.extract import Window, fetch_history
 from ingest.yahoo.known_errors import BAD_DIVIDEND, CAPITAL_GAINS_DOUBLE_COUNT, known_errors
-from ingest.yahoo.normalize import MISSING_PRICES, TickerRejected, chart_rows, csv_rows
+from ingest.yahoo.normalize import MISSING_PRICES, MISSING_VOLUME, TickerRejected, chart_rows, csv_rows
 from ingest.yahoo.session import YahooSession
 from ingest.yahoo.trading_calendar import gaps
 from ingest.yahoo.universe import Listing, listings, recorded_symbols, select, yahoo_symbol
@@ -144,6 +144,19 @@ def test_nan_rows_are_rejected_one_by_one(odd_sample):
     assert normalized.rows.num_rows == 125
     assert rejected["trade_date"].tolist() == [date(2025, 5, 14), date(2025, 5, 15)]
     assert set(rejected["reason"]) == {MISSING_PRICES}
+
+
+def test_a_bar_without_volume_is_rejected_alone(replay):
+    """yfinance 1.7's history() zero-fills a volume Yahoo left out, but its repair paths and
+    older versions pass NaN on: that bar is set apart, never the ticker's whole batch."""
+    fetched = fetch(replay.base_url, "NVDA")
+    frame = fetched.frame.astype({"Volume": "float64"})
+    frame.iloc[20, frame.columns.get_loc("Volume")] = float("nan")
+    normalized = chart_rows(NVIDIA_LISTING, frame, fetched.metadata, EVERYTHING)
+    rejected = normalized.rejected.to_pandas()
+    assert rejected["reason"].tolist() == [MISSING_VOLUME]
+    assert rejected["trade_date"].tolist() == [frame.index[20].date()] and rejected["close"].notna().all()
+    assert normalized.rows.num_rows == len(frame) - 1
 
 
 def test_a_window_without_bars_rejects_the_ticker(replay):

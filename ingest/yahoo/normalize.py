@@ -26,6 +26,7 @@ PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close")
 CHART_COLUMNS = (*PRICE_COLUMNS, "Volume", "Dividends", "Stock Splits")
 CSV_COLUMNS = ("Date", *PRICE_COLUMNS, "Volume")
 MISSING_PRICES = "missing prices (NaN) in Yahoo's row"
+MISSING_VOLUME = "missing volume (NaN) in Yahoo's row"
 REJECTED = pa.schema([*schemas.PRICES, ("reason", pa.string())])
 
 
@@ -83,8 +84,7 @@ def chart_rows(listing: Listing, frame: pd.DataFrame, metadata: dict[str, Any], 
         },
         index=frame.index,
     )[inside]
-    reason = pd.Series(pd.NA, index=data.index, dtype="string")
-    reason[data[["open", "high", "low", "close", "adj_close"]].isna().any(axis=1)] = MISSING_PRICES
+    reason = _missing(data)
     flagged = errors.index.intersection(data.index)
     reason.loc[flagged] = reason.loc[flagged].fillna(errors.loc[flagged, "reason"].astype("string"))
     details = [
@@ -125,9 +125,15 @@ def csv_rows(listing: Listing, body: bytes) -> Normalized:
             "source": CSV,
         }
     )
+    return _split(data, _missing(data), [])
+
+
+def _missing(data: pd.DataFrame) -> pd.Series:
+    """Per row, why it cannot be staged for a missing value, or NA."""
     reason = pd.Series(pd.NA, index=data.index, dtype="string")
-    reason[data[["open", "high", "low", "close", "adj_close", "volume"]].isna().any(axis=1)] = MISSING_PRICES
-    return _split(data, reason, [])
+    reason[data["volume"].isna()] = MISSING_VOLUME
+    reason[data[["open", "high", "low", "close", "adj_close"]].isna().any(axis=1)] = MISSING_PRICES
+    return reason
 
 
 def _split(data: pd.DataFrame, reason: pd.Series, details: list[dict[str, Any]]) -> Normalized:
