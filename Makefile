@@ -68,7 +68,7 @@ $(SECRETS):
 airflow-db: env $(SECRETS)
 	@echo "Airflow's metadata database: $(AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) (log $(LOCAL)/airflow/db-migrate.log)"
 	@$(BIN)/airflow db migrate > $(LOCAL)/airflow/db-migrate.log 2>&1 || { cat $(LOCAL)/airflow/db-migrate.log; exit 1; }
-	@$(BIN)/airflow pools set sec_api 1 "SEC fair access: one slot per host sharing its rate limiter" > /dev/null
+	@$(BIN)/airflow pools import $(CURDIR)/ops/pools.json > /dev/null
 	@{ echo "# The airflow CLI as make runs it: source $(AIRFLOW_ENV)"; \
 	   for v in AIRFLOW_HOME AIRFLOW_CONFIG AIRFLOW__CORE__DAGS_FOLDER AIRFLOW__DATABASE__SQL_ALCHEMY_CONN \
 	            AIRFLOW__LOGGING__BASE_LOG_FOLDER AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION DO_NOT_TRACK; do \

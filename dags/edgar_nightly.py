@@ -24,6 +24,7 @@ from edgarflow_defaults import (
     DEFAULT_ARGS,
     EDGAR_LOADED,
     SEC_POOL,
+    WAREHOUSE_POOL,
     announce_if_changed,
     gates,
     gathered,
@@ -75,7 +76,7 @@ def _nightly():
     },
 )  # fmt: skip
 def edgar_nightly():
-    @task
+    @task(pool=SEC_POOL)  # the universe is SEC's ticker list: a request to SEC
     def plan_batches(params=None, run_id=None):
         return _nightly().plan_batches(run_id, params["ciks"], params["tickers"], params["batch_size"], params["bulk"])
 
@@ -102,9 +103,9 @@ def edgar_nightly():
     def load_postgres(stagings, run_id=None):
         return _nightly().load_postgres(gathered(stagings), run_id)
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def load_warehouse():
-        return warehouse().load_warehouse()
+        return warehouse().load_warehouse("edgar")
 
     @task
     def gate_postgres(stagings, run_id=None):

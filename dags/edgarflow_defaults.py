@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # Shared by every task that calls SEC: its slots divide SEC's rate budget between workers.
 SEC_POOL = "sec_api"
+# One slot, taken by every task that writes the warehouse (raw loads, dbt build): DuckDB's file
+# has one writer at a time, and neither engine should build marts from half-loaded raw tables.
+WAREHOUSE_POOL = "warehouse"
 
 # A source's rows loaded into PostgreSQL and the warehouse's raw tables, gated and reconciled;
 # an update of either schedules the warehouse build.

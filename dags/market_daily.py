@@ -21,6 +21,8 @@ from airflow.sdk import Param, dag, task
 from edgarflow_defaults import (
     DEFAULT_ARGS,
     MARKET_LOADED,
+    SEC_POOL,
+    WAREHOUSE_POOL,
     announce_if_changed,
     gates,
     gathered,
@@ -62,7 +64,7 @@ def _market():
     },
 )  # fmt: skip
 def market_daily():
-    @task
+    @task(pool=SEC_POOL)  # the universe is SEC's ticker list: a request to SEC
     def plan_universe(params=None, run_id=None):
         return _market().plan_universe(run_id, params["tickers"], params["batch_size"])
 
@@ -82,9 +84,9 @@ def market_daily():
     def load_postgres(fetched, backfilled, run_id=None):
         return _market().load_postgres([*gathered(fetched), *gathered(backfilled)], run_id)
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def load_warehouse():
-        return warehouse().load_warehouse()
+        return warehouse().load_warehouse("market")
 
     @task
     def check_gaps(batches, run_id=None):

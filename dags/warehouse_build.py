@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
-from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL, gates, warehouse
+from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_POOL, WAREHOUSE_POOL, gates, warehouse
 
 
 @dag(
@@ -27,8 +27,8 @@ from edgarflow_defaults import DEFAULT_ARGS, EDGAR_LOADED, MARKET_LOADED, SEC_PO
     doc_md=__doc__,
     tags=["warehouse"],
 )
-def warehousewarehouse():
-    @task
+def warehouse_build():
+    @task(pool=WAREHOUSE_POOL)
     def build_marts(run_id=None):
         return warehouse().build_marts(run_id)
 
@@ -63,4 +63,4 @@ def warehousewarehouse():
     summarize(marts, *marts_gates, published, freshness)
 
 
-warehousewarehouse()
+warehouse_build()

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
 
     warehouse: Literal["duckdb", "bigquery"] = "duckdb"
     duckdb_path: Path = LOCAL_DIR / "warehouse.duckdb"
+    # How long a task waits for the DuckDB file while another process holds it (a dbt build).
+    duckdb_lock_wait: float = Field(default=900.0, ge=0)
     bq_project: str | None = None
     bq_dataset: str = "edgarflow"
     bq_location: str = "US"

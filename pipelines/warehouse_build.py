@@ -17,6 +17,7 @@ from ingest.publish.signals import publish_signals as publish
 from ingest.settings import Settings
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.runner import DbtRunError, run_dbt
+from ingest.warehouse.tables import SOURCE_DATASETS
 from ingest.zones.store import ObjectStore, open_store
 from pipelines.payloads import Built, Gate, LoadCounts, Published, TableLoads
 from pipelines.summaries import record_summary, render_warehouse, warehouse_summary
@@ -26,10 +27,12 @@ log = logging.getLogger(__name__)
 DAG_ID = "warehouse_build"
 
 
-def load_warehouse() -> TableLoads:
-    """Every staged dataset into the warehouse's raw tables; both source DAGs end their loads with it."""
+def load_warehouse(source: str) -> TableLoads:
+    """A source's staged datasets (edgar or market, after its own gates) into their raw tables;
+    both source DAGs end their loads with it. The other source's tables are left as they are."""
     settings = Settings()
-    return TableLoads(tables={x.table: x.rows for x in load_raw_tables(settings, open_store(settings.storage_url))})
+    loads = load_raw_tables(settings, open_store(settings.storage_url), SOURCE_DATASETS[source])
+    return TableLoads(tables={x.table: x.rows for x in loads})
 
 
 def build_marts(run_id: str) -> Built:

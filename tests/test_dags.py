@@ -114,6 +114,25 @@ def test_warehouse_build_runs_when_either_source_loads(dagbag):
     }  # fmt: skip
 
 
+def test_sec_callers_and_warehouse_writers_take_their_pools(dagbag):
+    """Every SEC request runs in `sec_api`; every warehouse writer in `warehouse` (one slot);
+    each pool a task names exists locally (ops/pools.json) and in production (deploy/pools.json)."""
+    pools = {(d.dag_id, t.task_id): t.pool for d in dagbag.dags.values() for t in d.tasks if t.pool != "default_pool"}
+    assert pools == {
+        ("edgar_nightly", "plan_batches"): "sec_api",
+        ("edgar_nightly", "extract"): "sec_api",
+        ("market_daily", "plan_universe"): "sec_api",
+        ("warehouse_build", "check_freshness"): "sec_api",
+        ("edgar_nightly", "load_warehouse"): "warehouse",
+        ("market_daily", "load_warehouse"): "warehouse",
+        ("warehouse_build", "build_marts"): "warehouse",
+    }
+    for config in (DAGS.parent / "ops" / "pools.json", DAGS.parent / "deploy" / "pools.json"):
+        defined = json.loads(config.read_text())
+        assert set(pools.values()) <= set(defined), config
+        assert defined["warehouse"]["slots"] == 1
+
+
 def _outlets(dag) -> dict[str, list[str]]:
     return {t.task_id: [a.name for a in t.outlets] for t in dag.tasks if t.outlets}
 

@@ -56,7 +56,7 @@ def airflow(tmp_path_factory, pg_dsn):
         EDGARFLOW_DUCKDB_PATH=str(root / "warehouse.duckdb"),
         EDGARFLOW_PG_DSN=fresh_database(pg_dsn, "t_scheduler"),
     )
-    for command in (["db", "migrate"], ["pools", "set", "sec_api", "1", "SEC fair access"]):
+    for command in (["db", "migrate"], ["pools", "import", str(REPO / "ops" / "pools.json")]):
         done = subprocess.run([AIRFLOW, *command], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     port = _free_port()

@@ -1,16 +1,20 @@
 """Warehouse raw tables from the staged Parquet: DuckDB locally, BigQuery load jobs in production.
 
-Each load replaces the raw tables with the current staged state of every company, so it can
-be re-run for the same date and changes nothing the second time. dbt reads these tables as sources.
+Each load replaces the given datasets' raw tables with the current staged state of every
+company, so it can be re-run for the same date and changes nothing the second time; a dataset
+with nothing staged leaves an empty table on both engines. dbt reads these tables as sources.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-import duckdb
+import pyarrow.parquet as pq
 
 from ingest.settings import Settings
+from ingest.warehouse import duckdb_file
 from ingest.warehouse.tables import RAW_SCHEMA, RAW_TABLES
 from ingest.zones import schemas
 from ingest.zones.staged import staged_keys
@@ -24,19 +28,25 @@ class RawLoad:
     rows: int
 
 
-def load_raw_tables(settings: Settings, store: ObjectStore) -> list[RawLoad]:
+def load_raw_tables(settings: Settings, store: ObjectStore, datasets: Iterable[str] = tuple(RAW_TABLES)) -> list[RawLoad]:
+    """The raw tables of ``datasets`` (staged dataset names; default all) from what is staged."""
+    datasets = tuple(datasets)
+    unknown = set(datasets) - set(RAW_TABLES)
+    if unknown:
+        raise ValueError(f"no raw table for staged datasets {sorted(unknown)}")
     if settings.warehouse == "bigquery":
-        return _load_bigquery(settings, store)
-    return _load_duckdb(settings, store)
+        return _load_bigquery(settings, store, datasets)
+    return _load_duckdb(settings, store, datasets)
 
 
-def _load_duckdb(settings: Settings, store: ObjectStore) -> list[RawLoad]:
+def _load_duckdb(settings: Settings, store: ObjectStore, datasets: tuple[str, ...]) -> list[RawLoad]:
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     loads = []
-    with duckdb.connect(str(settings.duckdb_path)) as con:
+    with duckdb_file.connect(settings.duckdb_path, read_only=False, wait_seconds=settings.duckdb_lock_wait) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-        con.execute("BEGIN")  # all raw tables switch together
-        for dataset, (table, _, _) in RAW_TABLES.items():
+        con.execute("BEGIN")  # the tables of one load switch together
+        for dataset in datasets:
+            table = RAW_TABLES[dataset][0]
             keys = staged_keys(store, dataset)
             target = f"{RAW_SCHEMA}.{table}"
             with local_copies(store, keys) as paths:
@@ -47,11 +57,15 @@ def _load_duckdb(settings: Settings, store: ObjectStore) -> list[RawLoad]:
                     con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM empty")
             rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
             loads.append(RawLoad(target, len(keys), rows))
+        for dataset in set(RAW_TABLES) - set(datasets):  # dbt's sources exist before their first load
+            empty = schemas.BY_DATASET[dataset].empty_table()  # noqa: F841 (read by DuckDB)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{RAW_TABLES[dataset][0]} AS SELECT * FROM empty")
         con.execute("COMMIT")
     return loads
 
 
-def _load_bigquery(settings: Settings, store: ObjectStore) -> list[RawLoad]:
+def _load_bigquery(settings: Settings, store: ObjectStore, datasets: tuple[str, ...]) -> list[RawLoad]:
+    from google.api_core.exceptions import NotFound
     from google.cloud import bigquery
 
     if not isinstance(store, GCSStore):
@@ -61,9 +75,13 @@ def _load_bigquery(settings: Settings, store: ObjectStore) -> list[RawLoad]:
     client.create_dataset(dataset_id, exists_ok=True)
     loads = []
     for dataset, (table, partition_field, cluster) in RAW_TABLES.items():
-        keys = staged_keys(store, dataset)
-        if not keys:
-            continue
+        if dataset not in datasets:  # dbt's sources exist before their first load
+            try:
+                client.get_table(f"{dataset_id}.{table}")
+                continue
+            except NotFound:
+                pass
+        keys = staged_keys(store, dataset) if dataset in datasets else []
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.PARQUET,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
@@ -75,11 +93,22 @@ def _load_bigquery(settings: Settings, store: ObjectStore) -> list[RawLoad]:
             config.time_partitioning = bigquery.TimePartitioning(
                 type_=bigquery.TimePartitioningType.MONTH, field=partition_field
             )
-        uri = store.uri(f"staged/{dataset}/*")
-        job = client.load_table_from_uri(uri, f"{dataset_id}.{table}", job_config=config)
+        if keys:
+            uri = store.uri(f"staged/{dataset}/*")
+            job = client.load_table_from_uri(uri, f"{dataset_id}.{table}", job_config=config)
+        else:  # truncated to an empty table of the staged schema, as on DuckDB, never left stale
+            job = client.load_table_from_file(_empty_parquet(dataset), f"{dataset_id}.{table}", job_config=config)
         job.result()
-        loads.append(RawLoad(f"{dataset_id}.{table}", len(keys), job.output_rows or 0))
+        if dataset in datasets:
+            loads.append(RawLoad(f"{dataset_id}.{table}", len(keys), job.output_rows or 0))
     return loads
+
+
+def _empty_parquet(dataset: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    pq.write_table(schemas.BY_DATASET[dataset].empty_table(), buffer)
+    buffer.seek(0)
+    return buffer
 
 
 def _parquet_options(bigquery):

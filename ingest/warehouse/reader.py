@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from ingest.identifiers import sql_name
 from ingest.settings import Settings
+from ingest.warehouse import duckdb_file
 
 
 class WarehouseReader:
@@ -39,7 +39,7 @@ class WarehouseReader:
     def query(self, sql: str, params: Sequence[str | Sequence[str]] = ()) -> pa.Table:
         if self.settings.warehouse == "bigquery":
             return self._bigquery(sql, params)
-        with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as con:
+        with self._duckdb() as con:
             return con.sql(sql, params=list(params) or None).to_arrow_table()
 
     def frame(self, sql: str, params: Sequence[str | Sequence[str]] = ()) -> pd.DataFrame:
@@ -63,7 +63,7 @@ class WarehouseReader:
                 for t in client.list_tables(ds)
                 if t.table_type == "TABLE"
             }
-        with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as con:
+        with self._duckdb() as con:
             tables = con.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables "
                 "WHERE table_type = 'BASE TABLE' ORDER BY 1, 2"
@@ -75,6 +75,11 @@ class WarehouseReader:
         if self.settings.warehouse == "bigquery":
             return f"{self.settings.bq_project}.{self.settings.bq_dataset}_*"
         return str(self.settings.duckdb_path)
+
+    def _duckdb(self):
+        return duckdb_file.connect(
+            self.settings.duckdb_path, read_only=True, wait_seconds=self.settings.duckdb_lock_wait
+        )
 
     def _client(self):
         from google.cloud import bigquery

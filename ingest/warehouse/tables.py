@@ -9,3 +9,5 @@ RAW_TABLES = {
     "filings": ("edgar_filings", "filing_date", ["cik", "form"]),
     "prices": ("yahoo_prices", "trade_date", ["ticker"]),
 }
+# Each source DAG loads only its own raw tables, after its own gates.
+SOURCE_DATASETS = {"edgar": ("facts", "companies", "filings"), "market": ("prices",)}

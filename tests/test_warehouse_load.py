@@ -1,0 +1,87 @@
+"""Warehouse raw loads: each source loads only its own tables, an emptied dataset empties its
+table, and a task waits for the DuckDB file while another process holds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+from conftest import APPLE, NVIDIA
+from sample_tables import stage_sample
+
+from ingest.settings import Settings
+from ingest.warehouse import duckdb_file
+from ingest.warehouse.load import load_raw_tables
+from ingest.warehouse.reader import WarehouseReader
+from ingest.warehouse.tables import SOURCE_DATASETS
+from ingest.zones.store import LocalStore
+
+
+def _rows(settings: Settings) -> dict[str, int]:
+    return WarehouseReader(settings).table_rows()
+
+
+@pytest.fixture
+def staged(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    stage_sample(store, [APPLE])
+    settings = Settings(storage_url=str(tmp_path / "store"), duckdb_path=tmp_path / "w.duckdb", warehouse="duckdb")
+    return settings, store
+
+
+def test_a_source_loads_its_own_tables_and_leaves_the_others(staged):
+    settings, store = staged
+    loads = load_raw_tables(settings, store, SOURCE_DATASETS["market"])
+    assert [x.table for x in loads] == ["raw.yahoo_prices"]
+    # dbt's sources exist from the first load on, empty until their source loads.
+    assert _rows(settings) == {"raw.edgar_companies": 0, "raw.edgar_facts": 0, "raw.edgar_filings": 0, "raw.yahoo_prices": 0}
+
+    load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
+    apple = _rows(settings)
+    assert apple["raw.edgar_facts"] > 0
+    # Staged but not yet gated by edgar_nightly: a market load must not publish it.
+    stage_sample(store, [NVIDIA])
+    load_raw_tables(settings, store, SOURCE_DATASETS["market"])
+    assert _rows(settings) == apple
+    load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
+    assert _rows(settings)["raw.edgar_facts"] > apple["raw.edgar_facts"]
+
+
+def test_an_emptied_dataset_empties_its_table(staged):
+    settings, store = staged
+    load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
+    store.delete_prefix("staged/facts/")
+    load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
+    assert _rows(settings)["raw.edgar_facts"] == 0
+
+
+def test_unknown_datasets_are_refused(staged):
+    with pytest.raises(ValueError, match="no raw table"):
+        load_raw_tables(*staged, ["fact"])
+
+
+def _hold(path, seconds: float = 3) -> subprocess.Popen:
+    """Another process with the file open for writing, for ``seconds``."""
+    code = f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_reader_waits_for_the_file_while_another_process_writes(tmp_path):
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = _hold(path)
+    started = time.monotonic()
+    with duckdb_file.connect(path, read_only=True, wait_seconds=60) as con:
+        assert con.execute("select 1").fetchone() == (1,)
+    assert time.monotonic() - started > 1  # it waited for the writer to let go
+    holder.wait()
+    # Without time to wait, the lock conflict is raised as DuckDB words it.
+    holder = _hold(path)
+    with pytest.raises(duckdb.IOException, match="Could not set lock"):
+        duckdb_file.connect(path, read_only=True, wait_seconds=0)
+    holder.wait()
