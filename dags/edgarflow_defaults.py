@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from airflow.sdk import Asset, Param
+from airflow.sdk import Asset, ExceptionRetryPolicy, Param, RetryAction, RetryRule
 from airflow.sdk.exceptions import AirflowSkipException
 
-from ingest.identifiers import TICKER_INPUT
+from ingest.identifiers import TICKER_INPUT, InvalidRequest
 from ingest.settings import Settings
 from quality.alerts import AlertFailed, post_task_failure
 from quality.report import GateFailed
@@ -89,9 +89,19 @@ def alert_on_failure(context) -> None:
         log.error("%s", exc)
 
 
+# Retries are for what may pass next time (SEC or a database briefly away), not for a failed
+# gate or a request that can never succeed: those fail at once, with their reason in the log.
+NOT_TRANSIENT = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(GateFailed, RetryAction.FAIL, reason="a data-quality gate failed: not transient"),
+        RetryRule(InvalidRequest, RetryAction.FAIL, reason="the run's parameters can never succeed"),
+    ]
+)
+
 DEFAULT_ARGS = {
     "owner": "edgarflow",
     "retries": 2,
+    "retry_policy": NOT_TRANSIENT,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import re
 
+
+class InvalidRequest(ValueError):
+    """A run's parameters can never succeed (unknown tickers, an empty date range): the task
+    fails at once with this message, never retried."""
+
+
 # As SEC writes them: a CIK zero-padded to ten digits, an accession as filer-year-sequence.
 CIK = r"^\d{10}$"
 ACCESSION = r"^\d{10}-\d{2}-\d{6}$"

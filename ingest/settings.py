@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     sec_rate_limit: float = Field(default=9.0, gt=0, le=10)
     http_timeout: float = 30.0
     http_retries: int = 5
+    # The raw gate's circuit breaker (quality/suites/raw.py): a run stops when at least
+    # raw_breaker_min_bad of its SEC documents are bad and they are more than
+    # raw_breaker_fraction of them; fewer are quarantined and the healthy filers proceed.
+    raw_breaker_fraction: float = Field(default=0.10, ge=0, lt=1)
+    raw_breaker_min_bad: int = Field(default=5, ge=1)
     # Failed gates post here (Slack-style JSON); the URL often embeds a token, so it is a secret.
     alert_webhook: SecretStr | None = None
 

@@ -70,6 +70,10 @@ def _run_dags(terminal) -> str | None:
         terminal.write(f"; skipped {', '.join(skipped)} ({SKIPPED})\n" if skipped else "\n")
         if run.state != "success":
             terminal.write(f"  not successful: {', '.join(bad) or 'see the log'}\n")
+            from pipelines.summaries import render_failed_gates
+
+            if gates := render_failed_gates(run.run_id):
+                terminal.write(gates + "\n")
             return dag_id
     return None
 

@@ -46,14 +46,17 @@ STAGED_SUITES = {
 def gate_raw(run_id: str, settings: Settings | None = None) -> Gate:
     """Gate this run's landed SEC documents by the profiles normalize wrote while parsing them
     (no document is read again). Bad ones are already quarantined with their bytes and the rest
-    staged; more than the suites' RAW_TOLERANCE of them bad fails the run. Zero documents pass."""
+    staged; the run stops only when the circuit breaker trips (Settings.raw_breaker_*: enough bad
+    documents to be systemic). Zero documents pass."""
     settings = settings or Settings()
     store = open_store(settings.storage_url)
     outcomes = []
     with connect(settings) as conn:
         for dataset in suites.RAW_CONTENT:  # the datasets normalize parses
             profiles = read_profiles(store, run_id, dataset)
-            suite = suites.raw_documents(dataset, profiles.num_rows)
+            suite = suites.raw_documents(
+                dataset, profiles.num_rows, settings.raw_breaker_fraction, settings.raw_breaker_min_bad
+            )
             result = _recorded(conn, lambda: run_gate("raw", suite, profiles, store=store, run_id=run_id))
             bad = pc.sum(pc.invert(profiles["parsed"])).as_py() or 0
             outcomes.append(SuiteOutcome(suite=suite.name, rows=result.row_count, bad=bad, result=result.result_uri))

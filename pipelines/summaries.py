@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Mapping
 
 from ingest.postgres.connection import connect
-from ingest.postgres.runs import SUMMARY_STAGE, latest_summary, record_run
+from ingest.postgres.runs import SUMMARY_STAGE, failed_results, latest_summary, record_run
 from ingest.settings import Settings
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA
 from pipelines.payloads import Built, Extracted, Gate, Loads, Published, Staged
+from quality.report import FailedCheck
 
 NIGHTLY_DAG = "edgar_nightly"
 MARKET_DAG = "market_daily"
@@ -171,6 +172,17 @@ def render_all(settings: Settings | None = None) -> str:
     return "\n\n".join(
         RENDER[dag_id](summary) if summary else f"no {dag_id} run recorded yet" for dag_id, summary in summaries.items()
     )
+
+
+def render_failed_gates(run_id: str, settings: Settings | None = None) -> str:
+    """The gates that failed in ``run_id`` and their failing checks, for a run that stopped on one."""
+    with connect(settings or Settings()) as conn:
+        failed = failed_results(conn, run_id)
+    lines = []
+    for stage, suite, checks in failed:
+        lines.append(f"  {stage} gate failed: suite {suite}")
+        lines += [f"    - {FailedCheck(**check).describe()[:300]}" for check in checks]
+    return "\n".join(lines)
 
 
 def _counts(rows: dict[str, int]) -> list[str]:

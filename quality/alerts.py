@@ -2,12 +2,15 @@
 
 The caller passes Settings.alert_webhook (EDGARFLOW_ALERT_WEBHOOK). Webhook URLs often carry a token in
 their path, so neither the URL nor the HTTP library's own error text (which quotes it) is ever
-put in a message; the payload holds only check names, counts and example values.
+put in a message, and urllib3's own log lines (retry warnings, debug lines, which name the path)
+have it redacted; the payload holds only check names, counts and example values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import requests
@@ -19,6 +22,11 @@ from quality.report import FailedCheck
 TIMEOUT = 10.0
 # A duplicated alert beats a lost one, so POST is retried too.
 _RETRY = Retry(total=2, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=None)
+
+
+# The loggers urllib3 writes request paths to: its connection pool and its retry logic.
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connection")
+REDACTED = "<redacted>"
 
 
 class AlertFailed(RuntimeError):
@@ -67,8 +75,38 @@ def post_task_failure(
     )
 
 
+class _Redact(logging.Filter):
+    def __init__(self, secrets: Sequence[str]):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(s in text for s in self.secrets):
+            for secret in self.secrets:
+                text = text.replace(secret, REDACTED)
+            record.msg, record.args = text, ()
+        return True
+
+
+@contextmanager
+def _redacted(webhook_url: str) -> Iterator[None]:
+    """urllib3's log lines without the webhook's URL, path or query while the alert is sent."""
+    parts = urlsplit(webhook_url)
+    secrets = [s for s in (webhook_url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path) if len(s) > 1]
+    redact = _Redact(secrets)
+    loggers = [logging.getLogger(name) for name in _URLLIB3_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(redact)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redact)
+
+
 def _send(webhook_url: str, payload: dict, timeout: float) -> None:
-    with requests.Session() as session:
+    with _redacted(webhook_url), requests.Session() as session:
         session.mount("http://", HTTPAdapter(max_retries=_RETRY))
         session.mount("https://", HTTPAdapter(max_retries=_RETRY))
         try:

@@ -33,6 +33,7 @@ META, ALPHABET, SNOWFLAKE, MICROSOFT = "0001326801", "0001652044", "0001640147",
 SPDR, BERKSHIRE = "0000884394", "0001067983"
 # The path a test webhook accepts: its "token", which alerts and logs must never show.
 SECRET_PATH = "/hooks/T0000/B0000/s3cr3t-token"
+FLAKY_PATH = "/hooks/T0000/B0001/s3cr3t-flaky"  # a webhook that answers 503 once
 
 
 def sample_bytes(relpath: str) -> bytes:
@@ -74,18 +75,18 @@ def market_sample(dest: Path, charts: dict[str, bytes | Path], csvs: list[str]) 
 
 @pytest.fixture
 def webhook():
-    """A webhook that records what it receives; answers 503 once for /flaky, 404 off SECRET_PATH."""
+    """A webhook that records what it receives; answers 503 once for FLAKY_PATH, 404 off it and SECRET_PATH."""
     received: list[dict] = []
     flaky = {"left": 1}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.path == "/flaky" and flaky["left"]:
+            if self.path == FLAKY_PATH and flaky["left"]:
                 flaky["left"] -= 1
                 status = 503
             else:
-                status = 200 if self.path in (SECRET_PATH, "/flaky") else 404
+                status = 200 if self.path in (SECRET_PATH, FLAKY_PATH) else 404
             if status == 200:
                 received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
             self.send_response(status)
@@ -197,11 +198,12 @@ def drop_database(pg_dsn: str, name: str) -> None:
 _airflow_migrated = False
 
 
-def run_dag(dag_id: str, env: dict[str, str], logical_date, run_conf: dict | None = None):
+def run_dag(dag_id: str, env: dict[str, str], logical_date, run_conf: dict | None = None, *, retries: bool = False):
     """Run a DAG of dags/ in-process (dag.test()) with ``env`` as the whole EDGARFLOW_* configuration;
     returns (dag_run, Settings under env).
 
-    Retries are dropped: in a test a failure is a result to assert on, not a blip to wait out."""
+    Retries are dropped unless ``retries``: in a test a failure is a result to assert on, not a
+    blip to wait out."""
     import subprocess
     import sys
 
@@ -220,7 +222,7 @@ def run_dag(dag_id: str, env: dict[str, str], logical_date, run_conf: dict | Non
         for name, value in env.items():
             mp.setenv(name, value)
         dag = BundleDagBag(dag_folder=str(REPO / "dags"), bundle_path=REPO / "dags").dags[dag_id]
-        for task in dag.tasks:
+        for task in dag.tasks if not retries else ():
             task.retries = 0
         return dag.test(logical_date=logical_date, run_conf=run_conf), Settings()
 

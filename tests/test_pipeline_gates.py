@@ -40,10 +40,13 @@ def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhoo
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "gates"),
         "EDGARFLOW_ALERT_WEBHOOK": base + SECRET_PATH,
     }
-    run, settings = run_dag("edgar_nightly", env, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc))
+    # With the DAG's own retries: a failed gate is not transient, so it fails on its first try.
+    run, settings = run_dag("edgar_nightly", env, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc), retries=True)
 
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    tis = {ti.task_id: ti for ti in run.get_task_instances()}
+    states = {task_id: ti.state for task_id, ti in tis.items()}
     assert states["normalize"] == "success" and states["gate_staged"] == "failed"
+    assert tis["gate_staged"].try_number == 1 and tis["gate_staged"].max_tries == 2
     downstream = {"load_postgres", "load_warehouse", "gate_postgres", "reconcile", "summarize", "announce"}
     assert {states[t] for t in downstream} == {"upstream_failed"}
     assert not (tmp_path / "warehouse.duckdb").exists()
@@ -57,3 +60,23 @@ def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhoo
     (alert,) = (r["body"] for r in received)  # the gate's own alert; the task-failure callback does not repeat it
     assert alert["stage"] == "staged" and alert["run_id"] == run.run_id
     assert any("period_start" in json.dumps(check) for check in alert["failing_checks"])
+
+
+@pytest.mark.parametrize(
+    ("conf", "task", "message"),
+    [
+        ({"tickers": ["NOPE"]}, "plan_batches", "unknown tickers: NOPE"),
+        ({"ciks": ["320193"], "filed_from": "2026-02-01", "filed_to": "2026-01-01"}, "extract",
+         "empty filing-date range"),
+    ],
+)  # fmt: skip
+def test_a_request_that_can_never_succeed_fails_at_once(tmp_path, pg_dsn, capfd, conf, task, message):
+    env = {
+        "EDGARFLOW_STORAGE_URL": str(tmp_path / "store"),
+        "EDGARFLOW_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "requests"),
+    }
+    run, _ = run_dag("edgar_nightly", env, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc), conf, retries=True)
+    (ti,) = [ti for ti in run.get_task_instances() if ti.task_id == task]
+    assert ti.state == "failed" and ti.try_number == 1  # not retried: the DAG's retry policy
+    assert message in capfd.readouterr().out  # the task log says why

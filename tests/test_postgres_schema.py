@@ -164,6 +164,17 @@ def test_audit_partitions_are_created_ahead(pg_store):
             "SELECT tableoid::regclass::text FROM edgar.audit_log WHERE logged_at = %s", (inside,)
         ).fetchone()
         assert where == (f"edgar.audit_log_{month(6):%Y%m}",)
+        conn.commit()
+
+        # Append-only through every partition, those the migrations made and those made since.
+        now = f"edgar.audit_log_{month(0):%Y%m}"
+        later = f"edgar.audit_log_{month(6):%Y%m}"
+        _as(conn, "pipeline_loader", "INSERT INTO edgar.audit_log (action, object) VALUES ('test', 'loader')")
+        assert _as(conn, "pipeline_loader", f"SELECT count(*) FROM {now}")[0][0] >= 1
+        for table in (now, later):
+            for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET actor = 'x'", f"TRUNCATE {table}"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    _as(conn, "pipeline_loader", statement)
         with pytest.raises(psycopg.errors.CheckViolation, match="no partition"):
             conn.execute(
                 "INSERT INTO edgar.audit_log (logged_at, action, object) VALUES (%s, 'test', 'x')",

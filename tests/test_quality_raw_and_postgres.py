@@ -50,13 +50,18 @@ def _land(store, datasets=("companyfacts", "submissions"), ciks=None, replaced=N
     return landed
 
 
-def _settings(tmp_path, pg_dsn, db: str) -> Settings:
+def _settings(tmp_path, pg_dsn, db: str, **values) -> Settings:
     return Settings(
         storage_url=str(tmp_path / "store"),
         duckdb_path=tmp_path / "wh.duckdb",
         pg_dsn=fresh_database(pg_dsn, db),
         warehouse="duckdb",
+        **values,
     )
+
+
+# A breaker tight enough to trip on the sample's 13 companyfacts documents: two bad ones.
+TIGHT_BREAKER = {"raw_breaker_min_bad": 2, "raw_breaker_fraction": 0.10}
 
 
 def _dq(settings, run_id):
@@ -130,7 +135,7 @@ def test_one_malformed_filer_is_quarantined_and_the_run_goes_on(tmp_path, pg_dsn
 
 
 def test_more_bad_documents_than_tolerated_fail_the_raw_gate_and_name_them(tmp_path, pg_dsn):
-    settings = _settings(tmp_path, pg_dsn, "t_raw_too_many")
+    settings = _settings(tmp_path, pg_dsn, "t_raw_too_many", **TIGHT_BREAKER)
     store = LocalStore(settings.storage_url)
     replaced = {
         ("companyfacts", DUOLINGO): b"<html>Request Rate Threshold Exceeded</html>",
@@ -167,7 +172,7 @@ def test_more_bad_documents_than_tolerated_fail_the_raw_gate_and_name_them(tmp_p
 
 def test_an_empty_document_counts_as_bad(tmp_path, pg_dsn):
     """A document that parses but holds nothing is how a changed SEC format would look."""
-    settings = _settings(tmp_path, pg_dsn, "t_raw_empty")
+    settings = _settings(tmp_path, pg_dsn, "t_raw_empty", **TIGHT_BREAKER)
     store = LocalStore(settings.storage_url)
     replaced = {
         ("companyfacts", cik): orjson.dumps({"cik": int(cik), "entityName": "x", "facts": {}}) for cik in (TESLA, FORD)
@@ -336,9 +341,26 @@ def test_bigquery_reader_qualifies_tables_like_dbt_and_its_sql_parses():
     }
 
 
-def test_raw_threshold_tolerates_five_percent_and_always_one_document():
-    assert suites.raw_mostly(0) == suites.raw_mostly(1) == 0.0
-    assert suites.raw_mostly(13) == 12 / 13  # one of 13
-    assert suites.raw_mostly(39) == 38 / 39  # still one of 39
-    assert suites.raw_mostly(44) == 42 / 44  # two of 44
-    assert suites.raw_mostly(18_800) == 0.95  # the full universe: 940 documents
+def test_the_breaker_trips_on_enough_bad_documents_that_are_also_a_large_share():
+    defaults = Settings()
+    breaker = (defaults.raw_breaker_fraction, defaults.raw_breaker_min_bad)
+    assert breaker == (0.10, 5)
+    assert suites.raw_mostly(0, *breaker) == suites.raw_mostly(4, *breaker) == 0.0  # never on 4 documents
+    assert suites.raw_mostly(8, *breaker) == 4 / 8  # two bad of eight proceed; five bad of eight stop
+    assert suites.raw_mostly(44, *breaker) == 40 / 44  # four may fail
+    assert suites.raw_mostly(400, *breaker) == 0.9  # a nightly of 400 changed filers: 40
+    assert suites.raw_mostly(18_800, *breaker) == 0.9  # the full universe: 1,880
+    assert suites.raw_mostly(13, TIGHT_BREAKER["raw_breaker_fraction"], TIGHT_BREAKER["raw_breaker_min_bad"]) == 12 / 13
+
+
+def test_two_bad_documents_of_the_sample_are_quarantined_and_the_rest_passes(tmp_path, pg_dsn):
+    settings = _settings(tmp_path, pg_dsn, "t_raw_two_bad")
+    store = LocalStore(settings.storage_url)
+    doc = sample_bytes(f"edgar/companyfacts/CIK{DUOLINGO}.json")
+    replaced = {("companyfacts", DUOLINGO): doc[: len(doc) // 2], ("companyfacts", NVIDIA): b"<html>oops</html>"}
+    staging = stage_edgar(store, _land(store, ["companyfacts"], replaced=replaced), "run-two")
+    assert sorted(q["cik"] for q in staging.quarantined) == [NVIDIA, DUOLINGO]
+
+    gate = gates.gate_raw("run-two", settings)
+    assert gate.suite("raw_companyfacts").bad == 2 and gate.suite("raw_companyfacts").rows == 13
+    assert gate.outcome == "passed"

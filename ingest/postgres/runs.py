@@ -110,6 +110,14 @@ def record_dq_result(
     return int(row[0])
 
 
+def failed_results(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, list[dict]]]:
+    """(stage, suite, failing checks) of every gate that failed in run ``run_id``, in order."""
+    rows = conn.execute(
+        "SELECT stage, suite, failing FROM edgar.dq_results WHERE run_id = %s AND NOT success ORDER BY id", (run_id,)
+    ).fetchall()
+    return [(stage, suite, failing or []) for stage, suite, failing in rows]
+
+
 def latest_summary(conn: psycopg.Connection, dag_id: str) -> dict | None:
     """The summary the latest finished run of ``dag_id`` recorded."""
     row = conn.execute(

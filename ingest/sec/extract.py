@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from ingest.endpoints import Endpoints
-from ingest.identifiers import ACCESSION_PATTERN
+from ingest.identifiers import ACCESSION_PATTERN, InvalidRequest
 from ingest.progress import report_progress
 from ingest.sec.client import BadResponse, FetchError, FetchResult, SecClient
 from ingest.sec.documents import DATASET as DOCUMENTS
@@ -56,9 +56,9 @@ class Mode:
 
     def __post_init__(self) -> None:
         if self.full_refresh and self.by_dates:
-            raise ValueError("a run is either a full refresh or a filing-date range, not both")
+            raise InvalidRequest("a run is either a full refresh or a filing-date range, not both")
         if self.filed_from and self.filed_to and self.filed_from > self.filed_to:
-            raise ValueError(f"empty filing-date range: {self.filed_from} > {self.filed_to}")
+            raise InvalidRequest(f"empty filing-date range: {self.filed_from} > {self.filed_to}")
 
     @property
     def by_dates(self) -> bool:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import orjson
 
+from ingest.identifiers import InvalidRequest
+
 _SAMPLE_FILE = re.compile(r"^CIK(\d{10})\.json(\.gz)?$")
 
 
@@ -59,6 +61,6 @@ def select(universe: list[str], ciks: list[str] | None, tickers: list[str] | Non
     wanted = {str(c).strip().zfill(10) for c in ciks or []}
     unknown = [t for t in tickers or [] if t.upper() not in by_ticker]
     if unknown:
-        raise ValueError(f"unknown tickers: {', '.join(unknown)}")
+        raise InvalidRequest(f"unknown tickers: {', '.join(unknown)}")
     wanted.update(by_ticker[t.upper()] for t in tickers or [])
     return sorted(wanted)

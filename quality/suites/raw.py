@@ -12,11 +12,6 @@ from quality.suites.common import (
     cik_checks,
 )
 
-# Share of a run's documents that must pass a row-level raw check. Bad documents are already
-# quarantined with their bytes; many of them at once means the source or our parser moved.
-RAW_TOLERANCE = 0.95
-# Documents any run may lose, so one malformed filer does not stop a small incremental run.
-RAW_ALLOWANCE = 1
 # What each dataset's document must hold: facts, or a filings index.
 RAW_CONTENT = {
     "companyfacts": ("facts", "the document holds facts (an empty one parses, so a format change would pass)"),
@@ -24,19 +19,22 @@ RAW_CONTENT = {
 }
 
 
-def raw_mostly(documents: int) -> float:
-    """``mostly`` for a run of ``documents``: RAW_TOLERANCE of them, but RAW_ALLOWANCE may always fail.
+def raw_mostly(documents: int, max_bad_fraction: float, min_bad: int) -> float:
+    """``mostly`` for a run of ``documents``: the circuit breaker. Bad documents are quarantined
+    with their bytes and the rest proceed; the run stops only on a systemic failure (the source
+    or our parser moved): at least ``min_bad`` bad documents that are also more than
+    ``max_bad_fraction`` of the run. A small manual run can therefore never trip it by chance.
 
     Computed as GX computes its success ratio, so exactly the allowed number of failures passes."""
-    allowed = max(RAW_ALLOWANCE, math.floor(documents * (1 - RAW_TOLERANCE)))
+    allowed = max(min_bad - 1, math.floor(documents * max_bad_fraction))
     return 0.0 if documents <= allowed else (documents - allowed) / documents
 
 
-def raw_documents(dataset: str, documents: int) -> Suite:
+def raw_documents(dataset: str, documents: int, max_bad_fraction: float, min_bad: int) -> Suite:
     """raw/sec/{dataset}: this run's landed documents, one profile row each. ``documents``: how
-    many there are (the row-level threshold depends on it); zero documents pass."""
+    many there are (the row-level threshold depends on it, see raw_mostly); zero documents pass."""
     column, description = RAW_CONTENT[dataset]
-    mostly = raw_mostly(documents)
+    mostly = raw_mostly(documents, max_bad_fraction, min_bad)
     return Suite(
         f"raw_{dataset}",
         (
