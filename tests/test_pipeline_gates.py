@@ -11,6 +11,7 @@ import pytest
 from conftest import LPA, SECRET_PATH, fresh_database, run_dag, sample_bytes
 
 from ingest.postgres.connection import connect
+from pipelines.summaries import render_failed_gates
 
 pytestmark = [pytest.mark.slow, pytest.mark.dag]
 
@@ -56,6 +57,8 @@ def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhoo
         failed = conn.execute("SELECT stage, suite, failing FROM edgar.dq_results WHERE NOT success").fetchall()
     assert [(stage, suite) for stage, suite, _ in failed] == [("staged", "staged_facts")]
     assert "period_start" in json.dumps(failed[0][2])
+    report = render_failed_gates(run.run_id, settings)  # what make run prints when it stops here
+    assert report.startswith("  staged gate failed: suite staged_facts") and "period_start" in report
 
     (alert,) = (r["body"] for r in received)  # the gate's own alert; the task-failure callback does not repeat it
     assert alert["stage"] == "staged" and alert["run_id"] == run.run_id
