@@ -45,6 +45,15 @@ def sample_bytes(relpath: str) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
+def landed_key(dataset: str, day: str, name: str) -> str:
+    """The raw key a bundled SEC sample document lands at: its name and the digest of its bytes."""
+    from datetime import date
+
+    from ingest.zones.raw import raw_key
+
+    return raw_key("sec", dataset, date.fromisoformat(day), name, sample_bytes(f"edgar/{dataset}/{name}"))
+
+
 def make_sample_dir(dest: Path, ciks: list[str]) -> Path:
     """A sample-layout directory holding only ``ciks`` (their facts, submissions and pages) and the ticker files."""
     for dataset in ("companyfacts", "submissions"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from conftest import APPLE, LPA, SAMPLE, TESLA, make_sample_dir, nightly_extract, sample_bytes
+from conftest import APPLE, LPA, SAMPLE, TESLA, landed_key, make_sample_dir, nightly_extract, sample_bytes
 
 from ingest.endpoints import Endpoints
 from ingest.postgres.runs import record_run
@@ -69,9 +69,9 @@ def test_bulk_extract_lands_members_like_the_api_path(sample: Path, tmp_path: Pa
         "/Archives/edgar/daily-index/xbrl/companyfacts.zip",
     ]
     assert sorted(x.key for x in result.landed) == [
-        f"raw/sec/companyfacts/ingest_date=2026-11-21/CIK{APPLE}.json.gz",
-        f"raw/sec/companyfacts/ingest_date=2026-11-21/CIK{LPA}.json.gz",
-        f"raw/sec/submissions/ingest_date=2026-11-21/CIK{APPLE}.json.gz",
+        landed_key("companyfacts", "2026-11-21", f"CIK{APPLE}.json"),
+        landed_key("companyfacts", "2026-11-21", f"CIK{LPA}.json"),
+        landed_key("submissions", "2026-11-21", f"CIK{APPLE}.json"),
     ]
     assert result.failed == []
     assert result.new_state.filers[APPLE].accession == "0001059235-26-000004"
@@ -86,10 +86,11 @@ def test_a_truncated_archive_is_reported_and_records_no_accessions(sample: Path,
         result = extract_bulk(settings, store, endpoints(server), [APPLE, LPA, TESLA], DAY)
     assert [(f["dataset"], f["reason"].split(":")[0]) for f in result.failed] == [("companyfacts", "BadResponse")]
     # The intact archive's members stay landed; the member the cut went through is not landed.
-    assert sorted(x.key.rsplit("/", 1)[1] for x in result.landed if x.dataset == "submissions") == [
-        f"CIK{APPLE}.json.gz", f"CIK{TESLA}-submissions-001.json.gz", f"CIK{TESLA}.json.gz"
-    ]
-    assert not store.exists(f"raw/sec/companyfacts/ingest_date=2026-11-21/CIK{APPLE}.json.gz")
+    assert sorted(x.key for x in result.landed if x.dataset == "submissions") == sorted(
+        landed_key("submissions", "2026-11-21", name)
+        for name in (f"CIK{APPLE}.json", f"CIK{TESLA}-submissions-001.json", f"CIK{TESLA}.json")
+    )
+    assert not store.list(f"raw/sec/companyfacts/ingest_date=2026-11-21/CIK{APPLE}.json")
     assert result.new_state.filers == {}  # a later nightly run must not skip anyone
 
 

@@ -8,14 +8,14 @@ import shutil
 
 import orjson
 import pytest
-from conftest import APPLE, LPA, SAMPLE, TESLA, make_sample_dir, sample_bytes
+from conftest import APPLE, LPA, SAMPLE, TESLA, landed_key, make_sample_dir, sample_bytes
 
 from ingest.endpoints import Endpoints
 from ingest.replay import Faults, ReplayServer
 from ingest.sec.extract import Mode, extract_edgar
 from ingest.sec.stage import stage_edgar
 from ingest.settings import Settings
-from ingest.zones.raw import read_raw
+from ingest.zones.raw import raw_key, read_raw
 from ingest.zones.staged import read_staged
 from ingest.zones.store import LocalStore
 
@@ -40,8 +40,8 @@ def _run(tmp_path, sample, faults: Faults | None = None, ciks=(APPLE, LPA, TESLA
 def test_lands_everything_and_stages_it(tmp_path, sample):
     store, extraction, staging, _ = _run(tmp_path, sample)
     keys = {x.key for x in extraction.landed}
-    assert f"raw/sec/companyfacts/ingest_date=2026-11-21/CIK{APPLE}.json.gz" in keys
-    assert f"raw/sec/submissions/ingest_date=2026-11-21/CIK{TESLA}-submissions-001.json.gz" in keys
+    assert landed_key("companyfacts", "2026-11-21", f"CIK{APPLE}.json") in keys
+    assert landed_key("submissions", "2026-11-21", f"CIK{TESLA}-submissions-001.json") in keys
     # LPA has facts but no submissions; Apple's page 001 is not in the sample: both are 404s, not failures.
     assert {(m["cik"], m["dataset"]) for m in extraction.missing if m["dataset"] != "filing_documents"} == {
         (LPA, "submissions"),
@@ -80,9 +80,9 @@ def test_truncated_body_keeps_the_partial_bytes(tmp_path, sample):
     faults = Faults(match=f"companyfacts/CIK{LPA}", truncate=True)
     store, extraction, staging, _ = _run(tmp_path, sample, faults)
     assert [(f["cik"], f["dataset"]) for f in extraction.failed] == [(LPA, "companyfacts")]
-    kept = f"quarantine/sec/companyfacts/ingest_date=2026-11-21/CIK{LPA}.json.gz"
+    kept = extraction.failed[0]["quarantine_key"]  # the extract task records it in edgar.quarantine
+    assert kept.startswith(f"quarantine/sec/companyfacts/ingest_date=2026-11-21/CIK{LPA}.json.")
     assert kept in store.list("quarantine/sec/companyfacts/")
-    assert extraction.failed[0]["quarantine_key"] == kept  # the extract task records it in edgar.quarantine
     assert 0 < len(read_raw(store, kept)) < len(sample_bytes(f"edgar/companyfacts/CIK{LPA}.json"))
     assert staging.rows["facts"] == 24_579 + 17_718
 
@@ -112,11 +112,10 @@ def test_primary_documents_land_with_their_metadata(tmp_path, sample):
         ["000032019325000008", "aapl-20241228.htm"]
     ]
     ten_k = extraction.documents[1]
-    assert ten_k["key"] == (
-        f"raw/sec/filing_documents/ingest_date=2026-11-21/CIK{APPLE}/0000320193-24-000123/aapl-20240928.htm.gz"
-    )
-    body = read_raw(store, ten_k["key"])
-    assert body == sample_bytes("edgar/xbrl/edgartools_Apple.10-K_inline.html")
+    body = sample_bytes("edgar/xbrl/edgartools_Apple.10-K_inline.html")
+    name = f"CIK{APPLE}/0000320193-24-000123/aapl-20240928.htm"
+    assert ten_k["key"] == raw_key("sec", "filing_documents", DAY, name, body)
+    assert read_raw(store, ten_k["key"]) == body
     meta = orjson.loads(store.get(ten_k["metadata"]))
     assert meta["form"] == "10-K" and meta["filing_date"] == "2024-11-01" and meta["report_date"] == "2024-09-28"
     assert meta["url"].endswith("/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm")

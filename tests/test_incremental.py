@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import psycopg
 import pytest
-from conftest import APPLE, LPA, TESLA, make_sample_dir, nightly_extract
+from conftest import APPLE, LPA, TESLA, landed_key, make_sample_dir, nightly_extract
 
 from ingest.endpoints import Endpoints
 from ingest.postgres.runs import record_quarantine, record_run
@@ -18,6 +18,7 @@ from ingest.replay import Faults, RecordedRequest, ReplayServer
 from ingest.sec.extract import Extraction, Mode, extract_edgar
 from ingest.sec.stage import stage_edgar
 from ingest.settings import Settings
+from ingest.zones.staged import read_staged, staged_key
 from ingest.zones.store import LocalStore
 
 ALL = [APPLE, LPA, TESLA]
@@ -121,10 +122,8 @@ def test_new_accession_fetches_companyfacts_and_a_changed_main_keeps_its_pages(s
     ]
     # The unchanged page is handed on from the earlier landing, so Tesla's filings stay complete.
     keys = sorted(x.key for x in second.landed if x.cik == TESLA)
-    assert keys == [
-        f"raw/sec/submissions/ingest_date=2026-11-20/CIK{TESLA}-submissions-001.json.gz",
-        f"raw/sec/submissions/ingest_date=2026-11-21/CIK{TESLA}.json.gz",
-    ]
+    assert keys[0] == landed_key("submissions", "2026-11-20", f"CIK{TESLA}-submissions-001.json")
+    assert keys[1].startswith(f"raw/sec/submissions/ingest_date=2026-11-21/CIK{TESLA}.json.")  # as rewritten
     staged = stage_edgar(store, second.landed, "run-2")
     assert staged.quarantined == [] and staged.rows["filings"] > 1000 + 700
 
@@ -214,3 +213,34 @@ def test_nightly_task_keeps_state_across_runs(sample, tmp_path, pg_store, monkey
     assert {x["dataset"] for x in refreshed["landed"]} == {"companyfacts", "submissions"}
     _, ranged = nightly_extract([TESLA], "2026-11-21", "manual-4", filed_from="2026-02-27", filed_to="2026-03-31")
     assert [x["dataset"] for x in ranged["landed"]] == ["submissions", "submissions", "companyfacts"]
+
+
+def test_a_changed_document_refetched_the_same_day_lands_beside_the_old_one(sample, store, conn):
+    """SEC changed Tesla's submissions after the day's first run: a full refresh of the same date
+    lands the new bytes at a key of their own and normalizes them; the first bytes stay."""
+    first, _ = run(sample, store, conn, "run-1", DAY1)
+    (old,) = [x.key for x in first.landed if x.cik == TESLA and x.dataset == "submissions" and "-submissions-" not in x.key]
+    rewrite_submissions(sample, TESLA, lambda doc: doc.update(category="changed at SEC"))
+
+    again, _ = run(sample, store, conn, "run-2", DAY1, mode=Mode(full_refresh=True))
+    (new,) = [x.key for x in again.landed if x.cik == TESLA and x.dataset == "submissions" and "-submissions-" not in x.key]
+    assert new != old and store.exists(old) and store.exists(new)  # never rewritten, nothing lost
+    staged = stage_edgar(store, again.landed, "run-2")
+    assert staged.quarantined == []
+    (company,) = [c for c in read_staged(store, staged_key("companies", TESLA)).to_pylist()]
+    assert company["category"] == "changed at SEC"
+    # The state records the bytes normalization read, so the next night's 304 hides nothing.
+    assert load_state(conn, "sample", [TESLA]).resources[MAIN.format(TESLA)].raw_key == new
+
+
+def test_a_filer_whose_bytes_were_corrupt_recovers_on_a_refetch_of_the_same_day(sample, store, conn):
+    facts = sample / "edgar" / "companyfacts" / f"CIK{LPA}.json.gz"
+    good = facts.read_bytes()
+    facts.write_bytes(gzip.compress(b"<!DOCTYPE html><html><body>Service unavailable</body></html>"))
+    first, _ = run(sample, store, conn, "run-1", DAY1, ciks=[LPA])
+    assert [q["cik"] for q in stage_edgar(store, first.landed, "run-1").quarantined] == [LPA]
+
+    facts.write_bytes(good)  # SEC serves the document again
+    again, _ = run(sample, store, conn, "run-2", DAY1, ciks=[LPA], mode=Mode(full_refresh=True))
+    staged = stage_edgar(store, again.landed, "run-2")
+    assert staged.quarantined == [] and staged.rows["facts"] == 768

@@ -17,6 +17,7 @@ from conftest import BERKSHIRE, MICROSOFT, NVIDIA, SAMPLE, SPDR, fresh_database,
 
 from ingest.settings import Settings
 from ingest.zones.manifests import read_manifest
+from ingest.zones.raw import raw_key
 from ingest.zones.staged import read_staged, staged_key
 from ingest.zones.store import open_store
 from pipelines import gates
@@ -98,8 +99,9 @@ def test_sample_plan_fetches_recorded_charts_and_backfills_csvs(first_run):
 def test_raw_responses_are_landed_as_received(first_run):
     store = open_store(first_run["settings"].storage_url)
     nvda = outcomes(first_run["fetched"])["NVDA"]
-    assert nvda["raw_key"] == f"raw/yahoo/chart/ingest_date={DAY}/NVDA_max_2026-11-21.json.gz"
-    assert gzip.decompress(store.get(nvda["raw_key"])) == sample_bytes("market/yahoo_chart_api/NVDA.json")
+    body = sample_bytes("market/yahoo_chart_api/NVDA.json")
+    assert nvda["raw_key"] == raw_key("yahoo", "chart", date.fromisoformat(DAY), "NVDA_max_2026-11-21.json", body)
+    assert gzip.decompress(store.get(nvda["raw_key"])) == body
     spy = outcomes(first_run["backfilled"])["SPY"]
     assert gzip.decompress(store.get(spy["raw_key"])) == sample_bytes("market/yahoo_csv/SPY.csv")
 

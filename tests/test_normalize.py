@@ -192,3 +192,24 @@ def test_unknown_unit_quarantines_only_that_filer(tmp_path):
     ]
     assert read_raw(store, staging.quarantined[0]["key"]) == _one_fact(unit="USD per share")
     assert staging.rows["facts"] == 768
+
+
+def test_a_store_failure_fails_the_task_and_a_corrupt_object_quarantines_its_filer(tmp_path):
+    """Infrastructure errors are retried (the task fails); only bytes that are bad quarantine."""
+    store = LocalStore(tmp_path / "store")
+    day = dt.date(2026, 11, 21)
+    good = land(store, "sec", "companyfacts", day, f"CIK{LPA}.json", sample_bytes(f"edgar/companyfacts/CIK{LPA}.json"))
+    unreadable = land(store, "sec", "companyfacts", day, f"CIK{APPLE}.json", sample_bytes(f"edgar/companyfacts/CIK{APPLE}.json"))
+    path = store.root / unreadable
+    path.unlink()
+    path.mkdir()  # the object cannot be read: IsADirectoryError, an OSError as a failing disk or mount gives
+    landed = [Landed("sec", "companyfacts", APPLE, unreadable), Landed("sec", "companyfacts", LPA, good)]
+    with pytest.raises(OSError):
+        stage_edgar(store, landed, "run-1")
+    assert not store.list("quarantine/")  # Apple was not filed as bad data
+
+    path.rmdir()
+    path.write_bytes(b"\x1f\x8b not gzip after all")  # stored bytes that are not whole gzip
+    staging = stage_edgar(store, landed, "run-2")
+    assert [(q["cik"], q["reason"].split(":")[0]) for q in staging.quarantined] == [(APPLE, "CorruptRaw")]
+    assert staging.rows["facts"] == 768

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from conftest import APPLE, LPA, fresh_database, make_sample_dir, run_dag, sample_bytes
+from conftest import APPLE, LPA, fresh_database, landed_key, make_sample_dir, run_dag, sample_bytes
 
 from ingest.postgres.connection import connect
 
@@ -65,9 +65,9 @@ def test_raw_zone_partitioned_by_ingest_date(pipeline_run):
     *_, settings = pipeline_run
     store = Path(settings.storage_url)
     raw = sorted(p.relative_to(store).as_posix() for p in store.rglob("*.gz"))
-    assert f"raw/sec/companyfacts/ingest_date=2026-11-20/CIK{APPLE}.json.gz" in raw
-    assert f"raw/sec/companyfacts/ingest_date=2026-11-20/CIK{LPA}.json.gz" in raw
-    assert f"raw/sec/submissions/ingest_date=2026-11-20/CIK{APPLE}.json.gz" in raw
+    assert landed_key("companyfacts", "2026-11-20", f"CIK{APPLE}.json") in raw
+    assert landed_key("companyfacts", "2026-11-20", f"CIK{LPA}.json") in raw
+    assert landed_key("submissions", "2026-11-20", f"CIK{APPLE}.json") in raw
 
 
 def test_postgres_rows(pipeline_run):

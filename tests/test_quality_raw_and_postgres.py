@@ -160,7 +160,7 @@ def test_more_bad_documents_than_tolerated_fail_the_raw_gate_and_name_them(tmp_p
     assert f"mostly={12 / 13!r}" in parsed.expected  # one bad document of 13 would have passed
     message = str(failed.value)
     assert "raw gate FAILED: suite raw_companyfacts" in message
-    assert f"cik='{DUOLINGO}' object_key='raw/sec/companyfacts/ingest_date=2026-11-21/CIK{DUOLINGO}.json.gz'" in message
+    assert f"cik='{DUOLINGO}' object_key='raw/sec/companyfacts/ingest_date=2026-11-21/CIK{DUOLINGO}.json." in message
     assert 'reason="BadPayload: not valid JSON (JSON is malformed' in message  # quoted as repr() quotes it
     assert f"document_cik='{APPLE}'" in message and "the document is about the filer requested" in message
 

@@ -57,14 +57,14 @@ def periodic_filings(cik: str, submissions: dict, since: date | None, until: dat
     ]
 
 
-def document_key(ingest_date: date, filing: Filing) -> str:
+def document_key(ingest_date: date, filing: Filing, body: bytes) -> str:
     name = f"CIK{filing.cik}/{filing.accession_number}/{filing.primary_document.rsplit('/', 1)[-1]}"
-    return raw_key("sec", DATASET, ingest_date, name)
+    return raw_key("sec", DATASET, ingest_date, name, body)
 
 
 def land_document(store: ObjectStore, ingest_date: date, filing: Filing, response: FetchResult) -> dict:
     """The document's bytes as received (gzip) and, beside them, what it is and where it came from."""
-    key = document_key(ingest_date, filing)
+    key = document_key(ingest_date, filing, response.body)
     store.put_if_absent(key, gzip.compress(response.body, mtime=0), content_type="application/gzip")
     metadata = {
         **asdict(filing),

@@ -138,7 +138,7 @@ class _Fetcher:
                 response = self.client.get(url, etag=seen.etag, last_modified=seen.last_modified)
         except BadResponse as exc:
             # A cut-short or undecodable body: keep what arrived, with the reason.
-            key = raw_key("sec", dataset, self.ingest_date, name)
+            key = raw_key("sec", dataset, self.ingest_date, name, exc.body)
             kept = quarantine_document(self.store, key, gzip.compress(exc.body), str(exc), self.run_id, cik=cik, url=url)
             self.result.failed.append(
                 {"cik": cik, "dataset": dataset, "url": url, "reason": str(exc), "quarantine_key": kept}

@@ -21,7 +21,7 @@ from ingest.progress import report_progress
 from ingest.sec.normalize import BadPayload, normalize_companyfacts, normalize_submissions
 from ingest.zones.profiles import write_profiles
 from ingest.zones.quarantine import quarantine_landed
-from ingest.zones.raw import Landed, read_raw
+from ingest.zones.raw import CorruptRaw, Landed, unpack
 from ingest.zones.staged import write_staged
 from ingest.zones.store import ObjectStore
 
@@ -58,8 +58,9 @@ def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Stagin
         items.sort(key=lambda x: ("-submissions-" in x.key, x.key))
         profile: dict[str, Any] = {"cik": cik, "dataset": dataset, "object_key": items[0].key, "objects": len(items)}
         profiles[dataset].append(profile)
+        stored = [store.get(x.key) for x in items]  # a store failure fails the task (retried), not the filer
         try:
-            bodies = [read_raw(store, x.key) for x in items]
+            bodies = [unpack(b) for b in stored]
             profile["bytes"] = sum(len(b) for b in bodies)
             if dataset == "companyfacts":
                 tables = {"facts": normalize_companyfacts(bodies[0])}
@@ -70,7 +71,7 @@ def stage_edgar(store: ObjectStore, landed: list[Landed], run_id: str) -> Stagin
                 raise BadPayload(f"no normalizer for dataset {dataset!r}")
             profile.update(_describe(tables))
             _check_cik(tables, cik)
-        except (BadPayload, OSError, EOFError) as exc:
+        except (BadPayload, CorruptRaw) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.warning("quarantining %s %s: %s", dataset, cik, reason)
             profile.update(parsed=False, reason=reason)

@@ -1,8 +1,8 @@
 """The quarantine zone: what failed, kept with its reason, under one layout per kind.
 
-    quarantine/{source}/{dataset}/ingest_date=YYYY-MM-DD/{name}.gz   a whole document's bytes, at the
-                                                                     key of its raw object less raw/
-    .../{name}.gz.reason.json                                        why, with the run and the filer
+    quarantine/{source}/{dataset}/ingest_date=YYYY-MM-DD/{name}.{digest}.gz   a whole document's bytes, at
+                                                                     the key of its raw object less raw/
+    .../{name}.{digest}.gz.reason.json                               why, with the run and the filer
     quarantine/{source}/{dataset}/run_id={run_id}/{name}.parquet     rejected rows, each with its `reason`
 
 Documents mirror their raw keys, so a quarantined one is found from the raw object it came from;
