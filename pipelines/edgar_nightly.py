@@ -115,6 +115,7 @@ def extract(
         landed=len(extraction.landed),
         missing=dict(Counter(x["dataset"] for x in extraction.missing)),
         failed=len(extraction.failed),
+        blocked=sum(1 for f in extraction.failed if f.get("blocked")),
         unchanged=len(extraction.unchanged),
         skipped=len(extraction.skipped),
         documents=len(extraction.documents),

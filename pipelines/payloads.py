@@ -32,6 +32,7 @@ class Extracted(Payload):
     landed: int
     missing: dict[str, int]  # dataset -> 404s: SEC has no such document for the filer
     failed: int
+    blocked: int = 0  # of failed: refused by SEC's fair-access block page
     unchanged: int  # 304
     skipped: int  # nothing new for the run's mode
     documents: int  # filing documents landed

@@ -54,6 +54,7 @@ def nightly_summary(
         "fetch_missing": sum(missing.values()),
         "missing_by_dataset": dict(missing),
         "fetch_failed": sum(x.failed for x in extractions),
+        "blocked_by_sec": sum(x.blocked for x in extractions),
         "not_modified": sum(x.unchanged for x in extractions),
         "skipped_unchanged": sum(x.skipped for x in extractions),
         "documents_landed": sum(x.documents for x in extractions),
@@ -100,6 +101,9 @@ def render(summary: dict) -> str:
         f"{NIGHTLY_DAG} run {summary['run_id']}",
         f"  companies processed  {summary['companies']:>12,}   (objects landed {summary['objects_landed']:,}, "
         f"fetch failures {summary['fetch_failed']:,})",
+        *(f"  blocked by SEC       {summary['blocked_by_sec']:>12,}   (SEC's fair-access block page: check "
+          "EDGARFLOW_SEC_USER_AGENT and the request rate; these filers are fetched again next run)"
+          for _ in [0] if summary.get("blocked_by_sec")),
         f"  not at SEC (404)     {summary['fetch_missing']:>12,}   "
         f"(documents SEC does not have for a filer: {missing or 'none'}; not an error)",
         f"  facts landed         {summary['facts_landed']:>12,}   (filing documents {summary['documents_landed']:,}, "

@@ -1,5 +1,7 @@
-"""A few bad filers never stop the run: with two of eight companyfacts documents corrupted, the
-six healthy filers reach PostgreSQL and the warehouse, and the summary counts the two."""
+"""A few bad filers never stop the run: with two of eight companyfacts documents corrupted (one
+truncated, one replaced by SEC's block page served with status 200), the six healthy filers reach
+PostgreSQL, the truncated one is quarantined, and the blocked one is reported as a fair-access
+refusal (not bad data) to be fetched again; the summary counts both."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from conftest import (
 
 from ingest.postgres.connection import connect
 from ingest.postgres.runs import latest_summary
+from ingest.replay.server import UNDECLARED_TOOL_PAGE
+from pipelines.summaries import render
 
 pytestmark = [pytest.mark.slow, pytest.mark.dag]
 
@@ -34,7 +38,7 @@ def test_two_corrupt_documents_of_eight_are_quarantined_and_the_rest_proceeds(tm
     facts = sample / "edgar" / "companyfacts"
     for cik, body in (
         (DUOLINGO, lambda doc: doc[: len(doc) // 2]),  # truncated mid-document
-        (FORD, lambda doc: b"<!DOCTYPE html><html><body>Service unavailable</body></html>"),  # HTML, status 200
+        (FORD, lambda doc: UNDECLARED_TOOL_PAGE.encode()),  # served with status 200
     ):
         gz = facts / f"CIK{cik}.json.gz"
         (facts / f"CIK{cik}.json").write_bytes(body(gzip.decompress(gz.read_bytes())))
@@ -53,6 +57,7 @@ def test_two_corrupt_documents_of_eight_are_quarantined_and_the_rest_proceeds(tm
         quarantined = {r[0] for r in conn.execute("SELECT DISTINCT cik FROM edgar.quarantine")}
         summary = latest_summary(conn, "edgar_nightly")
     assert loaded == set(FILERS) - {DUOLINGO, FORD}
-    assert {DUOLINGO, FORD} <= quarantined
-    assert summary["quarantined"] == 2
-    assert summary["gates"]["raw"]["suites"][0]["bad"] == 2
+    assert DUOLINGO in quarantined and FORD not in quarantined
+    assert summary["quarantined"] == 1 and summary["blocked_by_sec"] == 1
+    assert summary["gates"]["raw"]["suites"][0]["bad"] == 1
+    assert "blocked by SEC" in render(summary)

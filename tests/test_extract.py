@@ -64,6 +64,18 @@ def test_rerun_of_the_same_date_rewrites_no_raw_object(tmp_path, sample):
     assert {k: (store.root / k).stat().st_mtime_ns for k in store.list("raw/")} == before
 
 
+def test_a_block_page_is_a_fair_access_failure_not_bad_data(tmp_path, sample):
+    faults = Faults(match=f"companyfacts/CIK{APPLE}", blocked=200)
+    store, extraction, staging, _ = _run(tmp_path, sample, faults)
+    (failed,) = extraction.failed
+    assert (failed["cik"], failed["dataset"], failed["blocked"]) == (APPLE, "companyfacts", True)
+    assert "EDGARFLOW_SEC_USER_AGENT" in failed["reason"]
+    assert staging.quarantined == [] and not store.list("quarantine/")  # nothing filed as bad data
+    assert not store.list("raw/sec/companyfacts/ingest_date=2026-11-21/CIK0000320193")  # nor landed
+    assert APPLE not in {cik for _, cik, _, _ in extraction.new_state.resources} | set(extraction.new_state.filers)
+    assert staging.rows["facts"] == 768 + 17_718  # LPA and Tesla go on
+
+
 def test_html_error_page_is_quarantined_and_the_rest_proceeds(tmp_path, sample):
     faults = Faults(match=f"companyfacts/CIK{APPLE}", html_error=True)
     store, _, staging, _ = _run(tmp_path, sample, faults)

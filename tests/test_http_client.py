@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.replay import Faults, RecordedRequest, ReplayServer
-from ingest.sec.client import SAMPLE_USER_AGENT, BadResponse, FetchError, SecClient
+from ingest.sec.client import SAMPLE_USER_AGENT, BadResponse, Blocked, FetchError, SecClient
 from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
 
 SAMPLE = BUNDLED_SAMPLE_DIR
@@ -159,6 +159,18 @@ def test_truncated_plain_body_raises(tmp_path: Path) -> None:
         c.get(srv.base_url + "/files/company_tickers.json")
 
 
+@pytest.mark.parametrize("status", [200, 403])
+def test_secs_block_page_is_a_fair_access_refusal_at_any_status(tmp_path: Path, status: int) -> None:
+    with (
+        ReplayServer(SAMPLE, faults=Faults(match="companyfacts", blocked=status)) as srv,
+        make_client(tmp_path / "l") as c,
+        pytest.raises(Blocked, match="EDGARFLOW_SEC_USER_AGENT") as caught,
+    ):
+        c.get(srv.base_url + APPLE_FACTS)
+    assert caught.value.status == status and "fair-access" in str(caught.value)
+    assert not isinstance(caught.value, BadResponse)  # refused, not a bad payload to quarantine
+
+
 def test_html_instead_of_json_is_visible(tmp_path: Path) -> None:
     faults = Faults(match="companyfacts", html_error=True)
     with ReplayServer(SAMPLE, faults=faults) as srv, make_client(tmp_path / "l") as c:
@@ -166,7 +178,7 @@ def test_html_instead_of_json_is_visible(tmp_path: Path) -> None:
         page = c.get(srv.base_url + APPLE_FACTS)
         assert page.status == 200
         assert page.content_type is not None and page.content_type.startswith("text/html")
-        assert b"Undeclared Automated Tool" in page.body
+        assert b"temporarily unavailable" in page.body
         # ...or refused on request.
         with pytest.raises(BadResponse, match="expected application/json") as caught:
             c.get(srv.base_url + APPLE_FACTS, expect_type="application/json")

@@ -166,7 +166,15 @@ def test_html_error_page_with_status_200() -> None:
         response = requests.get(srv.base_url + APPLE_FACTS)
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("text/html")
-        assert b"Undeclared Automated Tool" in response.content
+        assert b"temporarily unavailable" in response.content
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_secs_block_page_at_any_status(status) -> None:
+    with ReplayServer(SAMPLE, faults=Faults(blocked=status)) as srv:
+        response = requests.get(srv.base_url + APPLE_FACTS)
+        assert response.status_code == status
+        assert b"Your Request Originates from an Undeclared Automated Tool" in response.content
 
 
 def test_truncated_body_is_short_of_its_content_length() -> None:

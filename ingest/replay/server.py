@@ -73,11 +73,15 @@ NOT_FOUND_XML = (
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
 )
+# SEC's fair-access refusal, in its own words (title and sentence as SEC sends them; the rest of
+# the real page, styling and contact details, is left out).
 UNDECLARED_TOOL_PAGE = HTML_PAGE.format(
     title="SEC.gov | Request Rate Threshold Exceeded",
     text="Your Request Originates from an Undeclared Automated Tool. "
     "Please declare your traffic by updating your user agent.",
 )
+# A maintenance page a CDN or proxy may send with status 200 instead of the resource.
+MAINTENANCE_PAGE = HTML_PAGE.format(title="Service Unavailable", text="The service is temporarily unavailable.")
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,8 @@ class Faults:
     unavailable: int = 0  # the next N requests get 503 without Retry-After
     delay: float = 0.0  # seconds to wait before answering
     truncate: bool = False  # announce the full Content-Length, send half the body, drop the connection
-    html_error: bool = False  # answer 200 with an HTML error page instead of the resource
+    html_error: bool = False  # answer 200 with an HTML maintenance page instead of the resource
+    blocked: int | None = None  # answer with SEC's fair-access block page, at this status (200 or 403)
 
 
 @dataclass(frozen=True)
@@ -173,8 +178,10 @@ class _Handler(BaseHTTPRequestHandler):
             answer.headers["Retry-After"] = str(faults.retry_after)
         elif faulty and nth < faults.throttle + faults.unavailable:
             answer = _html(HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable", "Please try again later.")
+        elif faulty and faults.blocked is not None:
+            answer = _Answer(faults.blocked, UNDECLARED_TOOL_PAGE.encode(), "text/html; charset=utf-8")
         elif faulty and faults.html_error:
-            answer = _Answer(HTTPStatus.OK, UNDECLARED_TOOL_PAGE.encode(), "text/html; charset=utf-8")
+            answer = _Answer(HTTPStatus.OK, MAINTENANCE_PAGE.encode(), "text/html; charset=utf-8")
         else:
             answer = self._resource(path)
 

@@ -74,6 +74,21 @@ class FetchError(Exception):
         self.body = body
 
 
+class Blocked(FetchError):
+    """SEC's fair-access block page, at whatever status it came with: the request was refused,
+    not answered. Nothing is landed or quarantined; the filer is fetched again on a later run."""
+
+
+# Sentences of SEC's block page (it comes with 403, and has come with 200).
+BLOCK_PAGE_MARKERS = (b"Undeclared Automated Tool", b"Request Rate Threshold Exceeded")
+BLOCK_PAGE_MAX_BYTES = 64 * 1024  # the page is a few KB; a filing that quotes the words is not it
+
+
+def _is_block_page(body: bytes) -> bool:
+    head = body.lstrip()[:1]
+    return head == b"<" and len(body) <= BLOCK_PAGE_MAX_BYTES and any(m in body for m in BLOCK_PAGE_MARKERS)
+
+
 class BadResponse(FetchError):
     """A 200 that cannot be trusted: truncated, undecodable, or not the content type asked for."""
 
@@ -215,6 +230,14 @@ class SecClient:
                 raise FetchError(url, f"no answer after retries ({exc})") from exc
         status, body = response.status_code, b"".join(parts)
         content_type = response.headers.get("Content-Type")
+        if _is_block_page(body):
+            raise Blocked(
+                url,
+                f"SEC fair-access block page (HTTP {status}): check EDGARFLOW_SEC_USER_AGENT (a company name and "
+                "e-mail) and the request rate (EDGARFLOW_SEC_RATE_LIMIT, sec_api pool slots); fetched again next run",
+                status,
+                body,
+            )
         if status not in (200, 304, 404):
             raise FetchError(url, f"HTTP {status}", status, body)
         if status == 200 and expect_type and _media_type(content_type) != expect_type:

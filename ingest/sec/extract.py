@@ -36,7 +36,7 @@ import orjson
 from ingest.endpoints import Endpoints
 from ingest.identifiers import ACCESSION_PATTERN, InvalidRequest
 from ingest.progress import report_progress
-from ingest.sec.client import BadResponse, FetchError, FetchResult, SecClient
+from ingest.sec.client import BadResponse, Blocked, FetchError, FetchResult, SecClient
 from ingest.sec.documents import DATASET as DOCUMENTS
 from ingest.sec.documents import LOOKBACK_DAYS, Filing, land_document, periodic_filings
 from ingest.sec.state import FilerMark, NewState, Seen, SourceState
@@ -143,6 +143,10 @@ class _Fetcher:
             self.result.failed.append(
                 {"cik": cik, "dataset": dataset, "url": url, "reason": str(exc), "quarantine_key": kept}
             )
+            return None
+        except Blocked as exc:
+            log.error("%s", exc)
+            self.result.failed.append({"cik": cik, "dataset": dataset, "url": url, "reason": str(exc), "blocked": True})
             return None
         except FetchError as exc:
             log.warning("giving up on %s: %s", url, exc)
