@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import ALPHABET, APPLE, FORD, LPA, META, NVIDIA, SNOWFLAKE, SOUTHWEST, TESLA, TSMC
+from conftest import ALPHABET, APPLE, FORD, LPA, META, NVIDIA, SNOWFLAKE, SOUTHWEST, TESLA, TSMC, sample_bytes
 
 from ingest.warehouse.runner import DbtRunError, run_dbt
 
@@ -101,6 +102,27 @@ def test_annual_values_match_the_annual_report(warehouse, cik, metric, fiscal_ye
     assert first[:3] == (Decimal(value), unit, accession)
     assert first[3] in ("10-K", "20-F")
     assert first[4] == tag
+
+
+@pytest.mark.parametrize("cik", [TSMC, META])  # the sample's largest values and its most decimals
+def test_values_reach_the_warehouse_and_marts_exactly(warehouse, cik):
+    settings, _ = warehouse
+    doc = json.loads(sample_bytes(f"edgar/companyfacts/CIK{cik}.json"), parse_float=Decimal, parse_int=Decimal)
+    values = [f["val"] for tags in doc["facts"].values() for c in tags.values() for u in c["units"].values() for f in u]
+    ((raw_type, raw_sum),) = query(
+        settings, "select typeof(any_value(value)), sum(value) from raw.edgar_facts where cik = ?", [cik]
+    )
+    assert raw_type == "DECIMAL(38,9)" and raw_sum == sum(values)
+    # Every mart value is one of the filed decimals (or a derived Q4), never a float's neighbour.
+    off = query(
+        settings,
+        """select count(*) from marts.fct_financial_statements s
+           where s.cik = ? and not s.is_derived and not exists (
+               select 1 from raw.edgar_facts f where f.cik = s.cik and f.accession_number = s.accession_number
+                 and f.value = s.value)""",
+        [cik],
+    )
+    assert off == [(0,)]
 
 
 def test_quarters_follow_the_52_53_week_calendar(warehouse):

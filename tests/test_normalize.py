@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 
 import orjson
 import pyarrow.compute as pc
 import pytest
-from conftest import APPLE, LPA, SAMPLE, TSMC, sample_bytes
+from conftest import APPLE, LPA, META, SAMPLE, TSMC, sample_bytes
 
 from ingest.sec.normalize import BadPayload, cik10, normalize_companyfacts, normalize_submissions
 from ingest.sec.stage import stage_edgar
@@ -213,3 +215,37 @@ def test_a_store_failure_fails_the_task_and_a_corrupt_object_quarantines_its_fil
     staging = stage_edgar(store, landed, "run-2")
     assert [(q["cik"], q["reason"].split(":")[0]) for q in staging.quarantined] == [(APPLE, "CorruptRaw")]
     assert staging.rows["facts"] == 768
+
+
+def _json_values(cik: str) -> list[Decimal]:
+    """Every fact value of a sample document, as the decimal its JSON text spells."""
+    doc = json.loads(sample_bytes(f"edgar/companyfacts/CIK{cik}.json"), parse_float=Decimal, parse_int=Decimal)
+    return [f["val"] for tags in doc["facts"].values() for c in tags.values() for u in c["units"].values() for f in u]
+
+
+@pytest.mark.parametrize("cik", [TSMC, META])  # the sample's largest values (TWD 6.7 trillion) and its most decimals
+def test_values_are_staged_exactly_as_filed(cik):
+    staged = _facts(cik)["value"]
+    assert staged.type == schemas.VALUE
+    assert staged.to_pylist() == _json_values(cik)  # each value, digit for digit
+    assert pc.sum(staged).as_py() == sum(_json_values(cik))
+
+
+def test_what_a_float_cannot_hold_arrives_unchanged():
+    facts = [
+        {"end": "2020-12-31", "val": v, "accn": "0000000001-21-000001", "filed": "2021-02-01", "form": "10-K"}
+        for v in ("1234567890123456789", "0.1", "1e-05", "-0.000006")
+    ]
+    text = orjson.dumps({"cik": 1, "entityName": "x", "facts": {"us-gaap": {"Assets": {"units": {"USD": facts}}}}})
+    raw = text.replace(b'"1234567890123456789"', b"1234567890123456789").replace(b'"0.1"', b"0.1")
+    raw = raw.replace(b'"1e-05"', b"1e-05").replace(b'"-0.000006"', b"-0.000006")  # JSON numbers, not strings
+    values = normalize_companyfacts(raw)["value"].to_pylist()
+    assert values == [Decimal("1234567890123456789"), Decimal("0.1"), Decimal("0.00001"), Decimal("-0.000006")]
+    assert float(values[0]) != 1234567890123456789  # what float64 staging would have kept
+
+
+def test_a_value_with_more_decimals_than_the_warehouse_holds_is_refused():
+    fact = b'{"end":"2020-12-31","val":0.0000000001,"accn":"0000000001-21-000001","filed":"2021-02-01","form":"10-K"}'
+    raw = b'{"cik":1,"entityName":"x","facts":{"us-gaap":{"Assets":{"units":{"pure":[' + fact + b"]}}}}}"
+    with pytest.raises(BadPayload, match="9 decimal digits"):
+        normalize_companyfacts(raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import subprocess
@@ -25,8 +26,8 @@ from ingest.sec.normalize import normalize_companyfacts, normalize_submissions
 
 
 def json_facts(cik: str) -> list[dict]:
-    """Every fact of a companyfacts document, read straight from the JSON."""
-    doc = orjson.loads(sample_bytes(f"edgar/companyfacts/CIK{cik}.json"))
+    """Every fact of a companyfacts document, read straight from the JSON, values as the decimals it spells."""
+    doc = json.loads(sample_bytes(f"edgar/companyfacts/CIK{cik}.json"), parse_float=Decimal, parse_int=Decimal)
     return [
         {"taxonomy": taxonomy, "tag": tag, "unit": unit, **fact}
         for taxonomy, tags in doc["facts"].items()
@@ -73,6 +74,9 @@ def test_facts_of_two_companies_load_exactly_and_reload_changes_nothing(pg_store
             ).fetchall()
         )
         assert units["TWD"] == sum(f["unit"] == "TWD" for f in tsmc_json) > 0
+        # Exact: the numeric sum is the JSON's decimals summed, digit for digit (TSMC's trillions).
+        (total_value,) = conn.execute("SELECT sum(value) FROM edgar.financial_facts WHERE cik = %s", (TSMC,)).fetchone()
+        assert total_value == sum(f["val"] for f in tsmc_json)
 
         # Known value from Apple's FY2023 10-K, exact.
         revenue = conn.execute(
@@ -142,7 +146,7 @@ def test_latest_facts_view_matches_the_json(pg_store):
         ).fetchall()
     assert len(rows) == len(expected)
     assert {r[:3]: (r[3], r[4], r[5], r[6], r[7]) for r in rows} == {
-        group: (Decimal(repr(f["val"])), f.get("start"), f["end"], f["filed"], f["accn"])
+        group: (f["val"], f.get("start"), f["end"], f["filed"], f["accn"])
         for group, f in expected.items()
     }
 

@@ -14,17 +14,7 @@
 {%- endmacro %}
 
 
-{#- A FLOAT64 value (as staged) to the exact decimal it was filed as. -#}
-{% macro to_value(float_expr) -%}
-    {{ return(adapter.dispatch('to_value', 'edgarflow')(float_expr)) }}
-{%- endmacro %}
-
-{% macro default__to_value(float_expr) -%}
-    cast({{ float_expr }} as {{ type_value() }})
-{%- endmacro %}
-
-{#- DuckDB scales the binary double by 10^9 in floating point (383285000000.0 would become
-    383284999999.999967232); its shortest text form is the decimal that was filed. -#}
-{% macro duckdb__to_value(float_expr) -%}
-    cast(cast({{ float_expr }} as varchar) as {{ type_value() }})
+{#- A staged value (the exact decimal as filed, decimal(38, 9) in the raw table) as the marts' type. -#}
+{% macro to_value(expr) -%}
+    cast({{ expr }} as {{ type_value() }})
 {%- endmacro %}

@@ -11,7 +11,7 @@ transaction-scoped advisory lock. Everything here runs as the
 COPY format: Arrow's C++ CSV writer turns each record batch into CSV text and
 PostgreSQL parses it, so no row passes through Python. Binary COPY needs psycopg
 to build every row as Python objects: measured 3.5x slower on sample facts. The
-text is exact: floats are written in their shortest round-trip form, timestamps
+text is exact: decimals (fact values) as their digits, floats in their shortest round-trip form, timestamps
 in UTC.
 """
 

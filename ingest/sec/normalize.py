@@ -24,6 +24,7 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import msgspec
 import numpy as np
@@ -77,7 +78,7 @@ def _dates(values: list[str | None], field: str) -> pa.Array:
 # fails with the JSON path of the culprit. gc=False: these never take part in a cycle.
 class _Fact(msgspec.Struct, gc=False):
     end: dt.date
-    val: int | float
+    val: Decimal  # decoded from the number's own digits: exact, as filed
     accn: str
     form: str
     filed: dt.date
@@ -176,7 +177,7 @@ def _facts_table(cik: str, entity: str, facts: dict[str, dict[str, _Concept]]) -
             "taxonomy": group_column(0),
             "tag": group_column(1),
             "unit": group_column(2),
-            "value": pa.array(val, pa.float64()),
+            "value": pa.array(val, schemas.VALUE),
             "period_start": pa.array(start, pa.date32()),
             "period_end": pa.array(end, pa.date32()),
             "fy": pa.array(fy, pa.int32()),
@@ -187,7 +188,7 @@ def _facts_table(cik: str, entity: str, facts: dict[str, dict[str, _Concept]]) -
             "frame": pa.array(frame, pa.string()),
         }
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise BadPayload(f"value out of range: {exc}") from exc
+        raise BadPayload(f"value out of range (more than 29 integer or 9 decimal digits): {exc}") from exc
     return pa.table(arrays, schema=schemas.FACTS)
 
 

@@ -2,6 +2,10 @@
 
 import pyarrow as pa
 
+# A fact's value exactly as filed: the JSON number's decimal, never a binary float (0.1 and a
+# 19-digit integer arrive unchanged). (38, 9) is BigQuery's NUMERIC and the marts' type.
+VALUE = pa.decimal128(38, 9)
+
 FACTS = pa.schema(
     [
         ("cik", pa.string()),
@@ -9,7 +13,7 @@ FACTS = pa.schema(
         ("taxonomy", pa.string()),
         ("tag", pa.string()),
         ("unit", pa.string()),
-        ("value", pa.float64()),
+        ("value", VALUE),
         ("period_start", pa.date32()),
         ("period_end", pa.date32()),
         ("fy", pa.int32()),
