@@ -45,21 +45,20 @@ def _load_duckdb(settings: Settings, store: ObjectStore, datasets: tuple[str, ..
     with duckdb_file.connect(settings.duckdb_path, read_only=False, wait_seconds=settings.duckdb_lock_wait) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         con.execute("BEGIN")  # the tables of one load switch together
-        for dataset in datasets:
-            table = RAW_TABLES[dataset][0]
-            keys = staged_keys(store, dataset)
+        for dataset, (table, _, _) in RAW_TABLES.items():
             target = f"{RAW_SCHEMA}.{table}"
+            empty = schemas.BY_DATASET[dataset].empty_table()  # noqa: F841 (read by DuckDB)
+            if dataset not in datasets:  # another source's: created empty for dbt until its first load
+                con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM empty")
+                continue
+            keys = staged_keys(store, dataset)
             with local_copies(store, keys) as paths:
                 if paths:
                     con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)", [paths])
                 else:
-                    empty = schemas.BY_DATASET[dataset].empty_table()  # noqa: F841 (read by DuckDB)
                     con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM empty")
             rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
             loads.append(RawLoad(target, len(keys), rows))
-        for dataset in set(RAW_TABLES) - set(datasets):  # dbt's sources exist before their first load
-            empty = schemas.BY_DATASET[dataset].empty_table()  # noqa: F841 (read by DuckDB)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{RAW_TABLES[dataset][0]} AS SELECT * FROM empty")
         con.execute("COMMIT")
     return loads
 
@@ -75,13 +74,10 @@ def _load_bigquery(settings: Settings, store: ObjectStore, datasets: tuple[str, 
     client.create_dataset(dataset_id, exists_ok=True)
     loads = []
     for dataset, (table, partition_field, cluster) in RAW_TABLES.items():
-        if dataset not in datasets:  # dbt's sources exist before their first load
-            try:
-                client.get_table(f"{dataset_id}.{table}")
-                continue
-            except NotFound:
-                pass
-        keys = staged_keys(store, dataset) if dataset in datasets else []
+        target, ours = f"{dataset_id}.{table}", dataset in datasets
+        if not ours and _exists(client, target, NotFound):
+            continue  # another source's table: left as its own load made it
+        keys = staged_keys(store, dataset) if ours else []
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.PARQUET,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
@@ -95,13 +91,21 @@ def _load_bigquery(settings: Settings, store: ObjectStore, datasets: tuple[str, 
             )
         if keys:
             uri = store.uri(f"staged/{dataset}/*")
-            job = client.load_table_from_uri(uri, f"{dataset_id}.{table}", job_config=config)
-        else:  # truncated to an empty table of the staged schema, as on DuckDB, never left stale
-            job = client.load_table_from_file(_empty_parquet(dataset), f"{dataset_id}.{table}", job_config=config)
+            job = client.load_table_from_uri(uri, target, job_config=config)
+        else:  # an empty table of the staged schema, as on DuckDB: never a stale one, and dbt's sources exist
+            job = client.load_table_from_file(_empty_parquet(dataset), target, job_config=config)
         job.result()
-        if dataset in datasets:
-            loads.append(RawLoad(f"{dataset_id}.{table}", len(keys), job.output_rows or 0))
+        if ours:
+            loads.append(RawLoad(target, len(keys), job.output_rows or 0))
     return loads
+
+
+def _exists(client, table: str, not_found: type[Exception]) -> bool:
+    try:
+        client.get_table(table)
+    except not_found:
+        return False
+    return True
 
 
 def _empty_parquet(dataset: str) -> io.BytesIO:
