@@ -1,7 +1,10 @@
 -- Stock splits (and reverse splits) inferred from the share counts a company filed
--- (int_signals__share_counts_filed): between two consecutive dated counts, a jump by a factor of 1.5 to 50 that is
--- within 5% of a whole number (or its inverse) is a split of that ratio somewhere in the window
--- (previous_count_date, count_date]. Yahoo's prices are split-adjusted back from the day they
+-- (int_signals__share_counts_filed): between two consecutive dated counts, a jump by a factor of
+-- 1.25 to 50 that is a simple fraction n/d (d <= 4: 5-for-4, 3-for-2, 2-for-1, 10-for-1, ...),
+-- within 5% of a whole number or 2% of a fraction, is a split of that ratio somewhere in the
+-- window (previous_count_date, count_date]; a fall by the inverse is a reverse split. The
+-- smallest denominator that fits wins, so 2.0 is 2-for-1, never 4-for-2. A share issuance
+-- (1.05x, 1.3x) fits no such fraction. Yahoo's prices are split-adjusted back from the day they
 -- were downloaded, filed share counts are not: these factors put them on one basis
 -- (fct_valuation_signals). Deriving them from counts filed later than a valuation date leaks no
 -- fundamental: they only undo the adjustment Yahoo applied to past prices.
@@ -47,15 +50,44 @@ ratios as (
 
 ),
 
-candidates as (
+denominators as (
+
+    select 1 as denominator
+    union all select 2
+    union all select 3
+    union all select 4
+
+),
+
+fitted as (
 
     select
         ratios.*,
-        case
-            when share_ratio >= 1.5 and share_ratio <= 50.5 then round(share_ratio)
-            when share_ratio <= 1 / 1.5 and share_ratio >= 1 / 50.5 then 1 / round(1 / share_ratio)
-        end as split_factor
-    from ratios
+        denominators.denominator,
+        round(jump * denominators.denominator) as numerator
+    from (
+        select
+            ratios.*,
+            case when share_ratio >= 1 then share_ratio else 1 / share_ratio end as jump
+        from ratios
+    ) as ratios
+    cross join denominators
+
+),
+
+candidates as (
+
+    select
+        fitted.*,
+        row_number() over (
+            partition by cik, count_date
+            order by denominator
+        ) as fit_rank
+    from fitted
+    where numerator > denominator
+      and numerator / denominator between 1.25 and 50
+      and abs(jump / (numerator / denominator) - 1)
+          <= case when denominator = 1 then 0.05 else 0.02 end
 
 )
 
@@ -66,7 +98,9 @@ select
     previous_shares,
     shares,
     share_ratio,
-    split_factor
+    case
+        when share_ratio >= 1 then numerator / denominator
+        else denominator / numerator
+    end as split_factor
 from candidates
-where split_factor is not null
-  and abs(share_ratio / split_factor - 1) <= 0.05
+where fit_rank = 1
