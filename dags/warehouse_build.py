@@ -41,6 +41,10 @@ def warehouse_build():
         return gates().gate_market_data(run_id)
 
     @task
+    def check_sign_flips(run_id=None):
+        return gates().check_sign_flips(run_id)
+
+    @task
     def publish_signals(run_id=None):
         return warehouse().publish_signals(run_id)
 
@@ -49,8 +53,9 @@ def warehouse_build():
         return gates().check_universe_freshness(run_id)
 
     @task
-    def summarize(marts, financials_gate, market_gate, published, freshness, run_id=None):
-        gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness}
+    def summarize(marts, financials_gate, market_gate, published, freshness, sign_flips, run_id=None):
+        gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness,
+                        "sign_flips": sign_flips}  # fmt: skip
         warehouse().summarize(run_id, marts, gate_results, published)
 
     marts = build_marts()
@@ -60,7 +65,9 @@ def warehouse_build():
     marts_gates >> published
     freshness = check_freshness()
     published >> freshness
-    summarize(marts, *marts_gates, published, freshness)
+    sign_flips = check_sign_flips()
+    marts >> sign_flips
+    summarize(marts, *marts_gates, published, freshness, sign_flips)
 
 
 warehouse_build()

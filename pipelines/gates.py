@@ -3,7 +3,7 @@ Only this module of pipelines imports GX (~20 s on a 2-core machine): other task
 
 A failing gate is recorded in edgar.dq_results, alerted to EDGARFLOW_ALERT_WEBHOOK when that is
 set, and re-raised, so the task fails and nothing downstream of it runs. Monitors (freshness,
-price gaps) are gates whose failure is recorded and alerted but not raised.
+price gaps, sign flips) are gates whose failure is recorded and alerted but not raised.
 """
 
 from __future__ import annotations
@@ -147,6 +147,18 @@ def gate_market_data(run_id: str, settings: Settings | None = None) -> Gate:
     with connect(settings) as conn:
         result = _recorded(conn, lambda: run_gate("warehouse", suites.market_data(), frame, store=store, run_id=run_id))
     return Gate(suites=(_outcome(result),))
+
+
+def check_sign_flips(run_id: str, settings: Settings | None = None) -> Gate:
+    """Monitor: facts a later filing reported with the opposite sign (mart audit_fact_sign_flips),
+    a warning naming both accessions. The marts keep payments non-negative, so nothing is held back."""
+    settings = settings or Settings()
+    warehouse = WarehouseReader(settings)
+    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "audit_fact_sign_flips"))
+    store = open_store(settings.storage_url)
+    return _monitor(
+        settings, [lambda: run_gate("monitor", suites.sign_flips(), frame, store=store, run_id=run_id)], "sign flips"
+    )
 
 
 def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings | None = None) -> Gate:

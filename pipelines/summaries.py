@@ -33,6 +33,8 @@ MONITOR_MEANING = {
     "freshness": "some filers lag their filings index by more than 3 days, or never landed; they are "
                  "alerted and the rest is published (on the sample: 33 of its 46 filers have no companyfacts, "
                  "and Tesla's stop in 2022)",
+    "sign_flips": "a later filing reported a fact with the opposite sign (named below with both "
+                  "accessions); payments stay non-negative in the marts, the rest is as filed",
     "gaps": "some tickers lack rows on their exchange's trading days (quarantined or missing bars); the "
             "rows present are loaded",
 }  # fmt: skip

@@ -109,8 +109,9 @@ def test_warehouse_build_runs_when_either_source_loads(dagbag):
         ("gate_financials", "publish_signals"),
         ("gate_market", "publish_signals"),
         ("publish_signals", "check_freshness"),
+        ("build_marts", "check_sign_flips"),
         *{(t, "summarize") for t in ("build_marts", "gate_financials", "gate_market", "publish_signals",
-                                      "check_freshness")},
+                                      "check_freshness", "check_sign_flips")},
     }  # fmt: skip
 
 

@@ -66,7 +66,7 @@ def test_bigquery_relations_use_the_configured_datasets(bigquery_compile):
     code = {n.name: n.compiled_code for n in bigquery_compile.nodes}
     assert "`edgarflow-offline`.`edgarflow_raw`.`edgar_facts`" in code["stg_edgar__facts"]
     assert (
-        "`edgarflow-offline`.`edgarflow_intermediate`.`int_facts__best_tag_selected`"
+        "`edgarflow-offline`.`edgarflow_intermediate`.`int_facts__metric_values`"
         in code["fct_financial_statements"]
     )
     assert "`edgarflow-offline`.`edgarflow_snapshots`.`snp_edgar__companies`" in code["dim_company"]

@@ -44,7 +44,7 @@ def test_build_runs_every_node_and_records_results(warehouse):
     names = {n.name for n in run.nodes}
     marts = {"fct_financial_statements", "fct_financial_signals", "dim_company", "dim_date", "dim_metric",
              "fct_financial_ttm", "agg_sector_benchmarks"}  # fmt: skip
-    assert marts | {"snp_edgar__companies", "metric_map", "sic_divisions"} <= names
+    assert marts | {"snp_edgar__companies", "metric_definitions", "metric_tags", "metric_derivations", "sic_divisions", "audit_fact_sign_flips"} <= names
     recorded = run.run_results()
     assert len(recorded["results"]) == len(run.nodes)
     assert {r["unique_id"] for r in recorded["results"]} == {n.unique_id for n in run.nodes}
@@ -302,3 +302,96 @@ def test_signals_use_only_what_was_filed_by_each_report(warehouse):
     assert round(fy2023[3], 6) == round(Decimal(169_148) / Decimal(383_285), 6)
     assert fy2023[4] == Decimal(110_543_000_000 - 10_959_000_000)
     assert fy2023[6] == 9 and 0 <= fy2023[5] <= 9
+
+
+@pytest.mark.parametrize(("cik", "years"), [(SOUTHWEST, (2007, 2008)), (NVIDIA, (2008, 2009))])
+def test_a_year_end_dated_apart_by_a_10q_is_still_one_period(warehouse, cik, years):
+    """Southwest's 10-Qs of 2009 date the prior year-end balance sheet 2008-01-01 and 2009-01-01,
+    its 10-Ks 2007-12-31 and 2008-12-31 (NVIDIA's likewise a day apart): one period each, with one
+    latest, one first-reported and one latest-annual-report version."""
+    settings, _ = warehouse
+    for year in years:
+        ends, latest, first, annual = query(
+            settings,
+            """select count(distinct period_end), count(*) filter (where is_latest),
+                      count(*) filter (where is_first_reported), count(*) filter (where is_latest_annual_report)
+               from marts.fct_financial_statements
+               where cik = ? and metric = 'cash' and fiscal_year = ? and fiscal_period = 'FY'""",
+            [cik, year],
+        )[0]
+        assert ends == 2 and (latest, first, annual) == (1, 1, 1), (year, ends, latest, first, annual)
+
+
+def test_latest_annual_report_keeps_the_10k_where_a_later_8k_recast_the_year(warehouse):
+    """Ford's 2007 operating cash flow: 17,074M in the 10-K filed 2010-02-25, recast to 16,600M
+    in an 8-K of 2010-05-07. is_latest takes the recast, is_latest_annual_report the 10-K."""
+    settings, _ = warehouse
+    latest = statement(settings, FORD, "operating_cash_flow", 2007)
+    annual = statement(settings, FORD, "operating_cash_flow", 2007, flag="is_latest_annual_report")
+    assert (latest[0], latest[2], latest[3]) == (Decimal(16_600_000_000), "0001157523-10-002967", "8-K")
+    assert (annual[0], annual[2], annual[3]) == (Decimal(17_074_000_000), "0001157523-10-001218", "10-K")
+
+
+def test_net_income_not_tagged_as_such_is_derived_and_traced(warehouse):
+    """Ford's 10-Ks for 2016-2020 tag no NetIncomeLoss: net income is ProfitLoss less the NCI
+    share (2016: 4,600M - 11M = 4,589M, its income available to common)."""
+    settings, _ = warehouse
+    rows = query(
+        settings,
+        """select value, source_tag, derivation, is_derived, form from marts.fct_financial_statements
+           where cik = ? and metric = 'net_income' and fiscal_year = 2016 and fiscal_period = 'FY'
+             and is_latest_annual_report""",
+        [FORD],
+    )
+    assert rows == [(
+        Decimal(4_589_000_000),
+        "us-gaap:ProfitLoss - us-gaap:NetIncomeLossAttributableToNoncontrollingInterest",
+        "net_income_including_nci_less_nci", True, "10-K",
+    )]  # fmt: skip
+    years = query(
+        settings,
+        """select fiscal_year from marts.fct_financial_statements
+           where cik = ? and metric = 'net_income' and fiscal_period = 'FY' and is_latest
+             and fiscal_year between 2016 and 2020""",
+        [FORD],
+    )
+    assert sorted(y for (y,) in years) == [2016, 2017, 2018, 2019, 2020]
+
+
+def test_revenue_tagged_only_as_services_is_the_services_total(warehouse):
+    """Shopify's annual reports for 2013-2016 tag all revenue as SalesRevenueServicesNet."""
+    settings, _ = warehouse
+    value, _, accession, form, tag, _, _ = statement(settings, "0001594805", "revenue", 2016)
+    assert (value, accession, form, tag) == (
+        Decimal(389_330_000), "0001594805-18-000009", "40-F", "us-gaap:SalesRevenueServicesNet"
+    )
+
+
+def test_parts_of_a_total_are_their_own_metrics(warehouse):
+    """Apple tags the current portion of its term debt and its commercial paper, never DebtCurrent:
+    they are long_term_debt_current and commercial_paper, and Apple has no short_term_debt."""
+    settings, _ = warehouse
+    assert statement(settings, APPLE, "long_term_debt_current", 2017)[0] == Decimal(6_496_000_000)
+    assert statement(settings, APPLE, "commercial_paper", 2017)[0] == Decimal(11_977_000_000)
+    assert query(
+        settings, "select count(*) from marts.fct_financial_statements where cik = ? and metric = 'short_term_debt'",
+        [APPLE],
+    ) == [(0,)]
+    tags = query(settings, "select source_tags from marts.dim_metric where metric in ('short_term_debt', 'cash')")
+    assert all("LongTermDebtCurrent" not in t and "us-gaap:Cash'" not in t for (t,) in tags)
+
+
+def test_a_flipped_sign_is_reported_and_capex_stays_a_payment(warehouse):
+    """Southwest's 2008 capex: 923M in the 10-K filed 2010-01-29, -923M in the 10-K of 2011-02-08."""
+    settings, _ = warehouse
+    flips = query(
+        settings,
+        """select first_value, first_accession_number, flipped_value, flipped_accession_number
+           from marts.audit_fact_sign_flips
+           where cik = ? and metric = 'capex' and period_start = date '2008-01-01' and period_end = date '2008-12-31'""",
+        [SOUTHWEST],
+    )
+    assert flips == [
+        (Decimal(923_000_000), "0001193125-10-017191", Decimal(-923_000_000), "0001193125-11-026045")
+    ]
+    assert statement(settings, SOUTHWEST, "capex", 2008)[0] == Decimal(923_000_000)

@@ -151,9 +151,10 @@ def test_apple_market_cap_and_pe_from_the_cover_and_the_close(priced):
     assert row["ttm_net_income"] == Decimal(48_351_000_000) and row["fundamentals_currency"] == "USD"
     assert row["price_to_earnings"] == pytest.approx(shares * close / 48_351_000_000, rel=1e-12)
     assert row["price_to_sales"] == pytest.approx(shares * close / 229_234_000_000, rel=1e-12)
-    # Enterprise value: + term debt 97,207M + 6,496M current, - cash and equivalents 20,289M (10-K balance sheet).
-    assert (row["total_debt"], row["cash"]) == (Decimal(103_703_000_000), Decimal(20_289_000_000))
-    assert row["enterprise_value"] == pytest.approx(shares * close + 103_703_000_000 - 20_289_000_000, rel=1e-12)
+    # Enterprise value (10-K balance sheet): + term debt 97,207M + 6,496M current + commercial paper
+    # 11,977M (Apple tags no DebtCurrent: its parts are summed), - cash and equivalents 20,289M.
+    assert (row["total_debt"], row["cash"]) == (Decimal(115_680_000_000), Decimal(20_289_000_000))
+    assert row["enterprise_value"] == pytest.approx(shares * close + 115_680_000_000 - 20_289_000_000, rel=1e-12)
     assert row["ev_to_ebitda"] == pytest.approx(row["enterprise_value"] / float(row["ttm_ebitda"]), rel=1e-12)
 
 

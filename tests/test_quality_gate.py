@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import APPLE, LPA
+from conftest import APPLE, LPA, SOUTHWEST
 from sample_tables import facts, submissions
 
 from ingest.identifiers import CIK
@@ -210,3 +210,42 @@ def test_names_that_would_escape_the_quality_zone_are_refused(store):
 
 def _arrow(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(df, schema=schemas.FACTS, preserve_index=False)
+
+
+def test_statements_mart_fails_two_latest_versions_of_a_year_end_dated_apart(store, statements_mart):
+    """Southwest's cash at the end of 2007 is dated 2007-12-31 by its 10-Ks and 2008-01-01 by
+    two 10-Qs: one period, so a second is_latest row is a duplicate, not another period."""
+    df = statements_mart.copy()
+    period = df["cik"].eq(SOUTHWEST) & df["metric"].eq("cash") & df["fiscal_year"].eq(2007) & df["fiscal_period"].eq("FY")
+    assert df.loc[period, "period_end"].nunique() == 2
+    other_date = period & ~df["period_end"].isin(df.loc[period & df["is_latest"], "period_end"])
+    df.loc[df.index[other_date][-1], "is_latest"] = True
+
+    with pytest.raises(GateFailed) as failed:
+        run_gate("warehouse", suites.financial_statements(), df, store=store, run_id="r1")
+
+    (check,) = failed.value.result.failing
+    assert check.expectation == "expect_column_values_to_be_between(latest_versions)"
+    assert check.affected == (SOUTHWEST,) and "latest_versions=2" in check.examples[0]
+
+
+def test_sign_flips_monitor_names_both_filings(store, warehouse):
+    """The sample's sign flips (Southwest's 2008 capex among them) fail the monitor, which names
+    the earlier and the later filing of each."""
+    from ingest.warehouse.reader import WarehouseReader
+
+    settings, _ = warehouse
+    reader = WarehouseReader(settings)
+    frame = reader.frame(f"SELECT * FROM {reader.table('marts', 'audit_fact_sign_flips')}")
+    assert len(frame) > 0
+
+    with pytest.raises(GateFailed) as failed:
+        run_gate("monitor", suites.sign_flips(), frame, store=store, run_id="flips")
+
+    (check,) = failed.value.result.failing
+    assert SOUTHWEST in check.affected and check.unexpected_count == len(frame)
+    pairs = set(zip(frame["first_accession_number"], frame["flipped_accession_number"], strict=True))
+    for example in check.examples:
+        first, flipped = (example.split(f"{key}='")[1].split("'")[0] for key in ("first_accession_number",
+                                                                                "flipped_accession_number"))
+        assert (first, flipped) in pairs and first != flipped

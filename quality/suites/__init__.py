@@ -10,7 +10,7 @@ May import GX and ``ingest.identifiers`` / ``ingest.sec.vocab`` (shared definiti
 """
 
 from quality.suites.common import Suite, row_count_within
-from quality.suites.monitor import completeness, freshness, price_gaps
+from quality.suites.monitor import completeness, freshness, price_gaps, sign_flips
 from quality.suites.postgres import postgres_companies, postgres_tables
 from quality.suites.raw import RAW_CONTENT, raw_documents, raw_mostly
 from quality.suites.reconcile import reconciliation
@@ -31,6 +31,7 @@ __all__ = [
     "raw_mostly",
     "reconciliation",
     "row_count_within",
+    "sign_flips",
     "staged_companies",
     "staged_facts",
     "staged_filings",

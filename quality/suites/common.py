@@ -32,8 +32,9 @@ ROW_COUNT_TOLERANCE = 0.10
 # Per-company value sums may differ only by floating-point summation order between engines.
 SUM_REL_TOLERANCE = 1e-9
 FACT_KEY = ("cik", "taxonomy", "tag", "unit", "period_start", "period_end", "accession_number")
-STATEMENT_KEY = ("cik", "metric", "fiscal_period", "period_start", "period_end", "accession_number")
-STATEMENT_PERIOD = ("cik", "metric", "fiscal_period", "period_end")
+STATEMENT_KEY = ("cik", "metric", "fiscal_year", "fiscal_period", "accession_number")
+# One period of a statement, whatever dates its filings gave it (a 10-Q may date a year end a day apart).
+STATEMENT_PERIOD = ("cik", "metric", "fiscal_year", "fiscal_period")
 
 
 @dataclass(frozen=True)

@@ -45,3 +45,18 @@ def price_gaps() -> Suite:
         ),
         keys=("ticker", "missing_examples"),
     )
+
+
+def sign_flips() -> Suite:
+    """Facts a later filing reported with the opposite sign (mart audit_fact_sign_flips): every
+    row is a warning naming both filings; monitored, not gating."""
+    return Suite(
+        "sign_flips",
+        (
+            gxe.ExpectColumnValuesToBeNull(
+                column="flipped_accession_number",
+                description="no later filing flips the sign of a fact an earlier one reported",
+            ),
+        ),
+        keys=("cik", "source_tag", "period_end", "first_accession_number", "flipped_accession_number"),
+    )

@@ -1,6 +1,9 @@
--- Facts of the tags in seed metric_map, from financial reports, in a unit that fits the
--- metric: a currency code (USD, TWD, ...), a currency per share (USD/shares), or shares;
--- and of the metric's period type (a duration has a start, an instant has none).
+-- Facts of the tags in seed metric_tags, from financial reports, in a unit that fits the
+-- metric (seed metric_definitions): a currency code (USD, TWD, ...), a currency per share
+-- (USD/shares), or shares; and of the metric's period type (a duration has a start, an instant
+-- has none). A payment (sign non_negative) is its absolute value: filers present capex as a
+-- positive payment or as a negative cash flow, and int_facts__sign_flips reports filings that
+-- disagree about the same fact.
 
 with
 
@@ -11,9 +14,19 @@ facts as (
 
 ),
 
-metric_map as (
+tag_map as (
 
-    select * from {{ ref('metric_map') }}
+    select
+        metric_tags.metric,
+        metric_tags.taxonomy,
+        metric_tags.tag,
+        metric_tags.priority,
+        metric_definitions.period_type,
+        metric_definitions.unit_type,
+        metric_definitions.sign
+    from {{ ref('metric_tags') }} as metric_tags
+    inner join {{ ref('metric_definitions') }} as metric_definitions
+        on metric_tags.metric = metric_definitions.metric
 
 ),
 
@@ -22,26 +35,29 @@ mapped as (
     select
         facts.cik,
         facts.accession_number,
-        metric_map.metric,
-        metric_map.priority,
-        metric_map.period_type,
-        metric_map.unit_type,
+        tag_map.metric,
+        tag_map.priority,
+        tag_map.period_type,
+        tag_map.unit_type,
         facts.taxonomy,
         facts.tag,
         facts.unit,
-        case metric_map.unit_type
+        case tag_map.unit_type
             when 'currency' then facts.unit
             when 'per_share' then substr(facts.unit, 1, 3)
         end as currency,
-        {{ to_value("facts.value") }} as value,
+        case
+            when tag_map.sign = 'non_negative' then abs({{ to_value("facts.value") }})
+            else {{ to_value("facts.value") }}
+        end as value,
         facts.period_start,
         facts.period_end,
         facts.form,
         facts.filed_date
     from facts
-    inner join metric_map
-        on facts.taxonomy = metric_map.taxonomy
-        and facts.tag = metric_map.tag
+    inner join tag_map
+        on facts.taxonomy = tag_map.taxonomy
+        and facts.tag = tag_map.tag
 
 ),
 

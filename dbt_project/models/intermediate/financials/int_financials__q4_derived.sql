@@ -10,7 +10,7 @@ with
 
 flows as (
 
-    select * from {{ ref('int_facts__best_tag_selected') }}
+    select * from {{ ref('int_facts__metric_values') }}
     where period_type = 'duration'
       and unit_type = 'currency'
 
@@ -101,8 +101,7 @@ derived as (
         fiscal_years.period_end,
         fiscal_years.value - coalesce(nine_months.value, three_quarters.value) as value,
         fiscal_years.unit,
-        fiscal_years.taxonomy,
-        fiscal_years.tag,
+        fiscal_years.source_tag,
         fiscal_years.accession_number,
         fiscal_years.form,
         fiscal_years.filed_date,

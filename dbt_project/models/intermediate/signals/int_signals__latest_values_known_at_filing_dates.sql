@@ -5,7 +5,8 @@
 -- reads the row with known_from_date <= D < known_to_date. Share counts are the filings' own
 -- (int_signals__share_counts_filed: cover page first, no foreign private issuers' forms).
 
-{%- set balances = ['cash', 'long_term_debt', 'short_term_debt'] %}
+{%- set balances = ['cash', 'long_term_debt', 'short_term_debt', 'long_term_debt_current',
+                    'short_term_borrowings', 'commercial_paper'] %}
 {%- set annual_flows = ['depreciation_amortization'] %}
 
 with

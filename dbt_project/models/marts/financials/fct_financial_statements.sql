@@ -1,13 +1,17 @@
 -- Financial statements, every version as filed: one row per company, metric, fiscal period
--- and filing (accession). Versions of a value are the rows of one company, metric, fiscal period,
--- period_start and period_end. "What did we know on date D": the rows with filed_date <= D,
--- latest filed per period. "Latest value": is_latest. Fiscal periods come from each fact's own dates
--- (intermediate/facts/int_facts__fiscal_periods_assigned.sql); Q4 of flow metrics is derived
--- where not filed (is_derived, intermediate/financials/int_financials__q4_derived.sql).
+-- and filing (accession). The versions of a value are the rows of one company, metric, fiscal
+-- year and fiscal period, whatever dates each filing gave it (a 10-Q may date the prior year-end
+-- balance sheet a day or two off the 10-K's). "What did we know on date D": the rows with
+-- filed_date <= D, latest filed per period. "Latest value": is_latest (any form, so a later 8-K
+-- recast or 10-Q restatement wins); "latest annual report": is_latest_annual_report. Fiscal
+-- periods come from each fact's own dates (intermediate/facts/int_facts__fiscal_periods_assigned.sql).
+-- Derived values (is_derived, derivation names the rule): metrics computed from other metrics of
+-- the same filing (intermediate/facts/int_facts__metrics_derived.sql) and Q4 of flow metrics
+-- where not filed (intermediate/financials/int_financials__q4_derived.sql).
 
 with
 
-filed as (
+values_filed as (
 
     select
         cik,
@@ -18,18 +22,17 @@ filed as (
         period_end,
         value,
         unit,
-        taxonomy,
-        tag,
+        source_tag,
         accession_number,
         form,
         filed_date,
-        false as is_derived
-    from {{ ref('int_facts__best_tag_selected') }}
+        derivation
+    from {{ ref('int_facts__metric_values') }}
     where fiscal_period in ('FY', 'Q1', 'Q2', 'Q3', 'Q4')
 
 ),
 
-derived as (
+q4_derived as (
 
     select
         cik,
@@ -40,21 +43,27 @@ derived as (
         period_end,
         value,
         unit,
-        taxonomy,
-        tag,
+        source_tag,
         accession_number,
         form,
         filed_date,
-        true as is_derived
+        derivation
     from {{ ref('int_financials__q4_derived') }}
 
 ),
 
 statements as (
 
-    select * from filed
+    select * from values_filed
     union all
-    select * from derived
+    select * from q4_derived
+
+),
+
+annual_report_forms as (
+
+    select form from {{ ref('sec_forms') }}
+    where is_annual_report
 
 ),
 
@@ -62,15 +71,25 @@ versioned as (
 
     select
         statements.*,
+        annual_report_forms.form is not null as is_annual_report,
         row_number() over (
-            partition by cik, metric, fiscal_year, fiscal_period, period_start, period_end
-            order by filed_date, accession_number
+            partition by statements.cik, statements.metric, statements.fiscal_year, statements.fiscal_period
+            order by statements.filed_date, statements.accession_number
         ) = 1 as is_first_reported,
         row_number() over (
-            partition by cik, metric, fiscal_year, fiscal_period, period_start, period_end
-            order by filed_date desc, accession_number desc
-        ) = 1 as is_latest
+            partition by statements.cik, statements.metric, statements.fiscal_year, statements.fiscal_period
+            order by statements.filed_date desc, statements.accession_number desc
+        ) = 1 as is_latest,
+        row_number() over (
+            partition by statements.cik, statements.metric, statements.fiscal_year, statements.fiscal_period
+            order by
+                case when annual_report_forms.form is not null then 0 else 1 end,
+                statements.filed_date desc,
+                statements.accession_number desc
+        ) as annual_report_rank
     from statements
+    left join annual_report_forms
+        on statements.form = annual_report_forms.form
 
 ),
 
@@ -91,8 +110,8 @@ final as (
         cast(value as {{ type_value() }}) as value,
         cast(unit as {{ dbt.type_string() }}) as unit,
 
-        ----- lineage: the filing and XBRL tag every number comes from
-        cast(concat(taxonomy, ':', tag) as {{ dbt.type_string() }}) as source_tag,
+        ----- lineage: the filing and XBRL tag(s) every number comes from
+        cast(source_tag as {{ dbt.type_string() }}) as source_tag,
         cast(accession_number as {{ dbt.type_string() }}) as accession_number,
         cast(form as {{ dbt.type_string() }}) as form,
         cast(filed_date as date) as filed_date,
@@ -100,7 +119,9 @@ final as (
         ----- version flags
         is_first_reported,
         is_latest,
-        is_derived
+        is_annual_report and annual_report_rank = 1 as is_latest_annual_report,
+        derivation is not null as is_derived,
+        cast(derivation as {{ dbt.type_string() }}) as derivation
 
     from versioned
 

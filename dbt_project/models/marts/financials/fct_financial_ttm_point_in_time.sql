@@ -28,7 +28,8 @@ quarter_versions as (
         statements.period_start,
         statements.period_end,
         statements.value,
-        statements.is_derived,
+        -- Q4 computed as FY less the nine months (not a metric derived from other metrics).
+        coalesce(statements.derivation in ('fy_minus_nine_months', 'fy_minus_three_quarters'), false) as is_derived_q4,
         statements.accession_number,
         statements.filed_date,
         -- Several versions of a quarter filed the same day (a 14-week quarter restated to 13,
@@ -101,7 +102,7 @@ sums as (
         min(quarters.period_start) as period_start,
         max(case when quarters.quarter_index = knowledge_dates.quarter_index then quarters.period_end end)
             as period_end,
-        sum(case when quarters.is_derived then 1 else 0 end) as derived_quarters,
+        sum(case when quarters.is_derived_q4 then 1 else 0 end) as derived_quarters,
         max(case when quarters.filed_date = knowledge_dates.known_from_date then quarters.accession_number end)
             as accession_number
     from knowledge_dates

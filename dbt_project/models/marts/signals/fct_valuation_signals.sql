@@ -6,7 +6,11 @@
 
 {%- set ttm_metrics = ['revenue', 'net_income', 'operating_income', 'depreciation_amortization'] %}
 {%- set balance_metrics = ['shares_outstanding', 'cash', 'long_term_debt', 'short_term_debt',
+                           'long_term_debt_current', 'short_term_borrowings', 'commercial_paper',
                            'depreciation_amortization'] %}
+{#- Parts of short_term_debt, for filers that tag no total (Apple): short-term borrowings include
+    commercial paper, so paper counts only where borrowings are not tagged. #}
+{%- set current_debt_parts = ['long_term_debt_current', 'short_term_borrowings', 'commercial_paper'] %}
 
 with
 
@@ -68,6 +72,7 @@ inputs as (
         {%- set alias = 'annual_' ~ metric if metric == 'depreciation_amortization' else metric %}
         {{ alias }}.value as {{ alias }},
         {{ alias }}.unit as {{ alias }}_unit,
+        {{ alias }}.period_end as {{ alias }}_period_end,
         {%- endfor %}
         shares_outstanding.period_end as shares_as_of_date,
         shares_outstanding.filed_date as shares_filed_date,
@@ -122,6 +127,54 @@ split_windows as (
 
 ),
 
+-- Debt due within a year: short_term_debt where filed, else the sum of its parts dated as the
+-- latest balance sheet (the cash's date), all in one unit.
+current_debt_parts as (
+
+    select
+        inputs.*,
+        {%- for part in current_debt_parts %}
+        case when {{ part }}_period_end = cash_period_end then {{ part }} end as {{ part }}_current,
+        case when {{ part }}_period_end = cash_period_end then {{ part }}_unit end as {{ part }}_current_unit,
+        {%- endfor %}
+        cash_period_end as current_debt_parts_date
+    from inputs
+
+),
+
+current_debts as (
+
+    select
+        current_debt_parts.*,
+        case when short_term_borrowings_current is not null then short_term_borrowings_current
+             else commercial_paper_current end as borrowings_current,
+        case when short_term_borrowings_current is not null then short_term_borrowings_current_unit
+             else commercial_paper_current_unit end as borrowings_current_unit
+    from current_debt_parts
+
+),
+
+debts as (
+
+    select
+        current_debts.*,
+        case
+            when short_term_debt is not null then short_term_debt
+            when long_term_debt_current_current is null then borrowings_current
+            when borrowings_current is null then long_term_debt_current_current
+            when borrowings_current_unit = long_term_debt_current_current_unit
+                then long_term_debt_current_current + borrowings_current
+        end as current_debt,
+        case
+            when short_term_debt is not null then short_term_debt_unit
+            when long_term_debt_current_current is null then borrowings_current_unit
+            when borrowings_current is null or borrowings_current_unit = long_term_debt_current_current_unit
+                then long_term_debt_current_current_unit
+        end as current_debt_unit
+    from current_debts
+
+),
+
 derived as (
 
     select
@@ -143,15 +196,15 @@ derived as (
             or ttm_depreciation_amortization_period_end <> ttm_operating_income_period_end
             as ebitda_uses_annual_da,
         case
-            when long_term_debt is not null or short_term_debt is not null
-                then coalesce(long_term_debt, 0) + coalesce(short_term_debt, 0)
+            when long_term_debt is not null or current_debt is not null
+                then coalesce(long_term_debt, 0) + coalesce(current_debt, 0)
         end as total_debt,
         -- Debt in two currencies has no single unit (and no enterprise value).
         case
-            when long_term_debt_unit is null then short_term_debt_unit
-            when short_term_debt_unit is null or short_term_debt_unit = long_term_debt_unit then long_term_debt_unit
+            when long_term_debt_unit is null then current_debt_unit
+            when current_debt_unit is null or current_debt_unit = long_term_debt_unit then long_term_debt_unit
         end as total_debt_unit
-    from inputs
+    from debts as inputs
     left join split_windows
         on split_windows.ticker = inputs.ticker
         and split_windows.trade_date = inputs.trade_date
