@@ -202,7 +202,10 @@ def _outcomes(gates: dict) -> list[str]:
         lines.append(f"    {name:<40}{gate.outcome}")
         if not gate.success:
             lines.append(f"      what it means: {MONITOR_MEANING.get(name, 'see the failing checks below')}")
-            lines += [f"      {line.strip()[:200]}" for line in gate.failing[1:3]]
+            for line in gate.failing[1:3]:
+                lines.append(f"      {line.strip()[:200]}")
+                if " e.g. " in line:  # the first failing row's keys, which the cut above may hide
+                    lines.append(f"        e.g. {line.split(' e.g. ', 1)[1].split(' | ')[0][:200]}")
     return lines
 
 
