@@ -1,4 +1,4 @@
-"""warehouse_build: raw warehouse tables -> dbt marts -> gates -> signals published to PostgreSQL.
+"""warehouse_build: raw warehouse tables -> dbt marts -> gates -> published to PostgreSQL -> Redis cache.
 
 | schedule | when |
 |----------|------|
@@ -48,15 +48,24 @@ def warehouse_build():
     def publish_signals(run_id=None):
         return warehouse().publish_signals(run_id)
 
+    @task
+    def warm_cache():
+        return warehouse().warm_cache()
+
+    @task
+    def gate_cache(run_id=None):
+        return gates().gate_cache(run_id)
+
     @task(pool=SEC_POOL)  # live, the expected universe is SEC's ticker list: a request to SEC
     def check_freshness(run_id=None):
         return gates().check_universe_freshness(run_id)
 
     @task
-    def summarize(marts, financials_gate, market_gate, published, freshness, sign_flips, run_id=None):
+    def summarize(marts, financials_gate, market_gate, published, freshness, sign_flips, warmed, cache_gate,
+                  run_id=None):  # fmt: skip
         gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness,
-                        "sign_flips": sign_flips}  # fmt: skip
-        warehouse().summarize(run_id, marts, gate_results, published)
+                        "sign_flips": sign_flips, "cache": cache_gate}  # fmt: skip
+        warehouse().summarize(run_id, marts, gate_results, published, warmed)
 
     marts = build_marts()
     marts_gates = [gate_financials(), gate_market()]
@@ -65,9 +74,13 @@ def warehouse_build():
     marts_gates >> published
     freshness = check_freshness()
     published >> freshness
+    warmed = warm_cache()
+    published >> warmed
+    cache_gate = gate_cache()
+    warmed >> cache_gate
     sign_flips = check_sign_flips()
     marts >> sign_flips
-    summarize(marts, *marts_gates, published, freshness, sign_flips)
+    summarize(marts, *marts_gates, published, freshness, sign_flips, warmed, cache_gate)
 
 
 warehouse_build()

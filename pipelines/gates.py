@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.cache.server import connect as connect_cache
 from ingest.postgres.connection import connect
 from ingest.settings import Settings
 from ingest.warehouse.reader import WarehouseReader
@@ -27,6 +28,7 @@ from pipelines import edgar_nightly, market_daily
 from pipelines.payloads import Batch, Fetched, Gate, SuiteOutcome
 from quality import suites
 from quality.alerts import AlertFailed, post_alert
+from quality.checks.cache import cache_sample
 from quality.checks.freshness import check_completeness, check_freshness, warehouse_latest_filed
 from quality.checks.postgres_state import company_frame, table_frame, table_rows
 from quality.checks.quarantine import quarantine, record_rejected_rows, restage
@@ -135,6 +137,21 @@ def gate_warehouse(run_id: str, settings: Settings | None = None) -> Gate:
     with connect(settings) as conn:
         suite = suites.financial_statements(company_ciks=companies)
         result = _recorded(conn, lambda: run_gate("warehouse", suite, frame, store=store, run_id=run_id))
+    return Gate(suites=(_outcome(result),))
+
+
+def gate_cache(run_id: str, settings: Settings | None = None) -> Gate:
+    """Gate: a sample of the cache's documents equals what PostgreSQL's serving views give (strict)."""
+    settings = settings or Settings()
+    store = open_store(settings.storage_url)
+    client = connect_cache(settings)
+    try:
+        with connect(settings) as conn:
+            with conn.transaction():  # the sample's reads end before the result is recorded
+                sample = cache_sample(client, conn)
+            result = _recorded(conn, lambda: run_gate("cache", suites.cache_entries(), sample, store=store, run_id=run_id))
+    finally:
+        client.close()
     return Gate(suites=(_outcome(result),))
 
 

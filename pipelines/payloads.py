@@ -52,6 +52,7 @@ class LoadCounts(Payload):
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0  # snapshots only
 
     @property
     def changed(self) -> bool:
@@ -133,3 +134,13 @@ class Published(Payload):
     companies: int
     signals: int
     load: LoadCounts
+    serving: dict[str, LoadCounts] = {}  # latest_statements, latest_valuation
+
+
+class Warmed(Payload):
+    """A cache refresh (ingest/cache/generations.py): documents written, carried over, removed."""
+
+    generation: int | None
+    written: int
+    carried: int
+    removed: int

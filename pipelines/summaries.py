@@ -16,7 +16,7 @@ from ingest.postgres.runs import SUMMARY_STAGE, failed_results, latest_summary, 
 from ingest.settings import Settings
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA
-from pipelines.payloads import Built, Extracted, Gate, Loads, Published, Staged
+from pipelines.payloads import Built, Extracted, Gate, Loads, Published, Staged, Warmed
 from quality.report import FailedCheck
 
 NIGHTLY_DAG = "edgar_nightly"
@@ -70,7 +70,7 @@ def nightly_summary(
 
 
 def warehouse_summary(
-    settings: Settings, run_id: str, built: Built, gates: Mapping[str, Gate], published: Published
+    settings: Settings, run_id: str, built: Built, gates: Mapping[str, Gate], published: Published, warmed: Warmed
 ) -> dict:
     warehouse = WarehouseReader(settings)
     current = warehouse.query(f"SELECT count(*) AS n FROM {warehouse.table(MARTS_SCHEMA, 'dim_company')} WHERE is_current")
@@ -83,6 +83,8 @@ def warehouse_summary(
         "dbt": built.model_dump(),
         "signals_published": {"companies": published.companies, "signals": published.signals,
                               **published.load.model_dump()},  # fmt: skip
+        "serving_published": {name: load.model_dump() for name, load in published.serving.items()},
+        "cache": warmed.model_dump(),
         "warehouse": warehouse.location(),
     }
 
@@ -149,6 +151,7 @@ def render_warehouse(summary: dict) -> str:
         f"  dbt nodes            {summary['dbt']['nodes']:>12,}   {summary['dbt']['statuses']}",
         f"  signals published    {published['signals']:>12,}   to PostgreSQL edgar.signals "
         f"(companies {published['companies']:,}; new {published['inserted']:,})",
+        *_cache_lines(summary),
         "  warehouse rows",
         *_counts(rows),
     ]
@@ -166,6 +169,18 @@ def render_warehouse(summary: dict) -> str:
         f'    .venv/bin/python -m ingest.warehouse.query "{EXAMPLE_QUERY}"',
     ]
     return "\n".join(lines)
+
+
+def _cache_lines(summary: dict) -> list[str]:
+    cache = summary.get("cache")
+    if cache is None:
+        return []
+    return [
+        f"  cache warmed         {cache['written']:>12,}   documents written to Redis (generation {cache['generation']}; "
+        f"unchanged {cache['carried']:,}, removed {cache['removed']:,})",
+        '    read: .venv/bin/python -c "from ingest.serving.api import ServingAPI; from ingest.settings import Settings; '
+        "print(ServingAPI(Settings()).get_ratios('320193'))\"",
+    ]
 
 
 RENDER = {NIGHTLY_DAG: render, MARKET_DAG: render_market, WAREHOUSE_DAG: render_warehouse}

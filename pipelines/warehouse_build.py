@@ -13,13 +13,15 @@ import logging
 from collections import Counter
 
 from ingest.identifiers import safe_name
+from ingest.publish.cache import warm_cache as warm
+from ingest.publish.serving import publish_serving
 from ingest.publish.signals import publish_signals as publish
 from ingest.settings import Settings
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.runner import DbtRunError, run_dbt
 from ingest.warehouse.tables import SOURCE_DATASETS
 from ingest.zones.store import ObjectStore, open_store
-from pipelines.payloads import Built, Gate, LoadCounts, Published, TableLoads
+from pipelines.payloads import Built, Gate, LoadCounts, Published, TableLoads, Warmed
 from pipelines.summaries import record_summary, render_warehouse, warehouse_summary
 
 log = logging.getLogger(__name__)
@@ -56,18 +58,31 @@ def _keep_dbt_results(store: ObjectStore, run_id: str, results: dict) -> None:
 
 
 def publish_signals(run_id: str) -> Published:
-    """The latest signals of every company to PostgreSQL, reconciled against the warehouse."""
-    result = publish(Settings(), run_id)
+    """What apps read, to PostgreSQL: the latest signals of every company, reconciled against the
+    warehouse, and the latest statements and valuation (snapshots) beside them."""
+    settings = Settings()
+    result = publish(settings, run_id)
+    serving = publish_serving(settings, run_id)
     return Published(
         companies=result["companies"],
         signals=result["signals"],
         load=LoadCounts(inserted=result["inserted"], updated=result["updated"], unchanged=result["unchanged"]),
+        serving={name: LoadCounts(**vars(load)) for name, load in serving.items()},
     )
 
 
-def summarize(run_id: str, built: Built, gates: dict[str, Gate], published: Published) -> None:
+def warm_cache() -> Warmed:
+    """The Redis cache from PostgreSQL's serving views: only changed documents are written."""
+    refresh = warm(Settings())
+    log.info("cache generation %s: %s", refresh.generation, refresh)
+    return Warmed(
+        generation=refresh.generation, written=refresh.written, carried=refresh.carried, removed=refresh.removed
+    )
+
+
+def summarize(run_id: str, built: Built, gates: dict[str, Gate], published: Published, warmed: Warmed) -> None:
     """The build's summary, recorded in edgar.pipeline_runs and logged."""
     settings = Settings()
-    summary = warehouse_summary(settings, run_id, built, gates, published)
+    summary = warehouse_summary(settings, run_id, built, gates, published, warmed)
     record_summary(settings, DAG_ID, summary)
     log.info("\n%s", render_warehouse(summary))

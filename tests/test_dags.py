@@ -110,8 +110,10 @@ def test_warehouse_build_runs_when_either_source_loads(dagbag):
         ("gate_market", "publish_signals"),
         ("publish_signals", "check_freshness"),
         ("build_marts", "check_sign_flips"),
+        ("publish_signals", "warm_cache"),  # the cache is warmed from what was just published
+        ("warm_cache", "gate_cache"),
         *{(t, "summarize") for t in ("build_marts", "gate_financials", "gate_market", "publish_signals",
-                                      "check_freshness", "check_sign_flips")},
+                                      "check_freshness", "check_sign_flips", "warm_cache", "gate_cache")},
     }  # fmt: skip
 
 

@@ -48,6 +48,8 @@ class Dataset:
     touch: str | None = None  # column set to now() when a row changes
     before_merge: str | None = None  # SQL run on the staging table ({stage}) before the merge
     also_writes: tuple[str, ...] = ()  # tables before_merge writes
+    # A snapshot: the staged rows are the table's whole content, stored rows not staged are deleted.
+    snapshot: bool = False
 
     @property
     def writes(self) -> list[str]:
@@ -106,6 +108,46 @@ DATASETS: dict[str, Dataset] = {
         columns=("cik", "accession_number", "as_of_date", "category", "name", "value", "confidence"),
         key=("cik", "category", "name", "as_of_date"),
     ),
+    # What the serving views and the Redis cache read besides signals, published from the marts.
+    "latest_statements": Dataset(
+        table="edgar.latest_statements",
+        columns=(
+            "cik",
+            "statement",
+            "period_kind",
+            "metric",
+            "fiscal_year",
+            "fiscal_period",
+            "period_start",
+            "period_end",
+            "value",
+            "unit",
+            "is_derived",
+            "accession_number",
+            "filed_date",
+        ),
+        key=("cik", "statement", "period_kind", "metric"),
+        snapshot=True,
+    ),
+    "latest_valuation": Dataset(
+        table="edgar.latest_valuation",
+        columns=(
+            "ticker",
+            "cik",
+            "as_of_date",
+            "market_cap",
+            "enterprise_value",
+            "price_to_earnings",
+            "price_to_sales",
+            "ev_to_ebitda",
+            "return_1m",
+            "return_3m",
+            "return_12m",
+            "volatility_3m",
+        ),
+        key=("ticker",),
+        snapshot=True,
+    ),
 }
 
 
@@ -118,6 +160,7 @@ class LoadResult:
     inserted: int
     updated: int
     unchanged: int
+    deleted: int = 0  # snapshots only: stored rows no longer staged
 
     @property
     def rows(self) -> int:
@@ -169,7 +212,8 @@ def load_dataset(
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"edgarflow load {table}",))
             if spec.before_merge:
                 conn.execute(sql.SQL(spec.before_merge).format(stage=stage))
-            result = _merge(conn, spec, stage, staged)
+            deleted = _delete_unstaged(conn, spec, stage) if spec.snapshot else 0
+            result = _merge(conn, spec, stage, staged, deleted)
             # ON COMMIT DROP is not enough when the caller's transaction encloses this one.
             conn.execute(sql.SQL("DROP TABLE {}").format(stage))
             _audit(conn, run_id, "load", spec.table, {"dataset": dataset, **result.__dict__})
@@ -249,7 +293,25 @@ def _array_literal(col: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise("{", pc.binary_join(lists, ","), "}", "")
 
 
-def _merge(conn: psycopg.Connection, spec: Dataset, stage: sql.Identifier, staged: int) -> LoadResult:
+def _key_match(spec: Dataset) -> sql.Composable:
+    return sql.SQL(" AND ").join(
+        sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}" if c in spec.nullable_key else "t.{0} = s.{0}").format(
+            sql.Identifier(c)
+        )
+        for c in spec.key
+    )
+
+
+def _delete_unstaged(conn: psycopg.Connection, spec: Dataset, stage: sql.Identifier) -> int:
+    """A snapshot's stored rows whose key is not staged any more (a company gone from the marts)."""
+    return conn.execute(
+        sql.SQL("DELETE FROM {table} t WHERE NOT EXISTS (SELECT FROM {stage} s WHERE {key_match})").format(
+            table=_qualified(spec.table), stage=stage, key_match=_key_match(spec)
+        )
+    ).rowcount
+
+
+def _merge(conn: psycopg.Connection, spec: Dataset, stage: sql.Identifier, staged: int, deleted: int) -> LoadResult:
     """Staged rows -> table, writing only rows that are new or differ.
 
     1. One unique-index probe per staged row takes every row already stored out
@@ -267,12 +329,7 @@ def _merge(conn: psycopg.Connection, spec: Dataset, stage: sql.Identifier, stage
     table = _qualified(spec.table)
     values = [c for c in spec.columns if c not in spec.key]
     lead = sql.Identifier(spec.key[0])
-    key_match = sql.SQL(" AND ").join(
-        sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}" if c in spec.nullable_key else "t.{0} = s.{0}").format(
-            sql.Identifier(c)
-        )
-        for c in spec.key
-    )
+    key_match = _key_match(spec)
     stored, incoming = (
         sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier(alias, c) for c in values)) for alias in ("t", "s")
     )
@@ -328,7 +385,7 @@ def _merge(conn: psycopg.Connection, spec: Dataset, stage: sql.Identifier, stage
     inserted = conn.execute(
         sql.SQL("INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}").format(table=table, cols=cols, stage=stage)
     ).rowcount
-    return LoadResult(inserted=inserted, updated=updated, unchanged=staged - inserted - updated)
+    return LoadResult(inserted=inserted, updated=updated, unchanged=staged - inserted - updated, deleted=deleted)
 
 
 def _qualified(name: str) -> sql.Identifier:

@@ -9,6 +9,7 @@ state over a single column are computed columns added by ``Suite.derive``.
 May import GX and ``ingest.identifiers`` / ``ingest.sec.vocab`` (shared definitions); nothing else.
 """
 
+from quality.suites.cache import cache_entries
 from quality.suites.common import Suite, row_count_within
 from quality.suites.monitor import completeness, freshness, price_gaps, sign_flips
 from quality.suites.postgres import postgres_companies, postgres_tables
@@ -20,6 +21,7 @@ from quality.suites.warehouse import financial_statements, market_data
 __all__ = [
     "RAW_CONTENT",
     "Suite",
+    "cache_entries",
     "completeness",
     "financial_statements",
     "freshness",
