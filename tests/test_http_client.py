@@ -23,9 +23,16 @@ APPLE_FACTS = "/api/xbrl/companyfacts/CIK0000320193.json"
 
 
 def make_client(
-    limiter_db: Path, rate: float = 9, timeout: float = 5, retries: int = 3, backoff_factor: float = 0.1
+    limiter_db: Path,
+    rate: float = 9,
+    timeout: float = 5,
+    retries: int = 3,
+    backoff_factor: float = 0.1,
+    redis_url: str | None = None,
 ) -> SecClient:
-    settings = Settings(sec_user_agent=UA, sec_rate_limit=rate, http_timeout=timeout, http_retries=retries)
+    settings = Settings(
+        sec_user_agent=UA, sec_rate_limit=rate, http_timeout=timeout, http_retries=retries, redis_url=redis_url
+    )
     return SecClient(settings, limiter_db=limiter_db, backoff_factor=backoff_factor, backoff_jitter=0.1)
 
 
@@ -234,8 +241,10 @@ def test_retries_pass_the_limiter(tmp_path: Path) -> None:
     assert peak_per_second(recorded) <= 2
 
 
-def _fetch_in_process(limiter_db: Path, rate: float, url: str, threads: int, per_thread: int) -> None:
-    with make_client(limiter_db, rate=rate) as c:
+def _fetch_in_process(
+    limiter_db: Path, rate: float, url: str, threads: int, per_thread: int, redis_url: str | None = None
+) -> None:
+    with make_client(limiter_db, rate=rate, redis_url=redis_url) as c:
 
         def fetch() -> None:
             for _ in range(per_thread):
@@ -263,3 +272,40 @@ def test_rate_limit_holds_across_processes(tmp_path: Path) -> None:
     assert len(recorded) == 24
     assert len({r.headers["User-Agent"] for r in recorded}) == 1
     assert peak_per_second(recorded) <= rate
+
+
+def _run_workers(srv: ReplayServer, tmp_path: Path, rate: float, redis_url: str | None) -> tuple[list, float]:
+    """Three worker processes, each with its own limiter file (as on three hosts), 2 threads x 8 requests."""
+    context = multiprocessing.get_context("spawn")
+    url = srv.base_url + "/files/company_tickers.json"
+    procs = [
+        context.Process(target=_fetch_in_process, args=(tmp_path / f"host-{i}.sqlite", rate, url, 2, 8, redis_url))
+        for i in range(3)
+    ]
+    started = time.monotonic()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    return srv.requests, time.monotonic() - started
+
+
+def test_one_redis_limit_holds_across_hosts(tmp_path: Path, redis_server) -> None:
+    """With EDGARFLOW_REDIS_URL, workers that share no file still share one budget of 9/s."""
+    client, url = redis_server
+    rate = 9
+    with ReplayServer(SAMPLE) as srv:
+        recorded, elapsed = _run_workers(srv, tmp_path, rate, url)
+    assert len(recorded) == 48
+    assert peak_per_second(recorded) <= rate
+    assert elapsed >= 48 / rate - 1
+    assert client.exists("rate_limit:sec")
+
+
+def test_without_redis_each_host_has_its_own_budget(tmp_path: Path) -> None:
+    """The control: the same three workers on separate limiter files overrun 9/s together."""
+    with ReplayServer(SAMPLE) as srv:
+        recorded, _ = _run_workers(srv, tmp_path, 9, None)
+    assert len(recorded) == 48
+    assert peak_per_second(recorded) > 9

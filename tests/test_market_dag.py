@@ -29,6 +29,7 @@ def dag_runs(tmp_path_factory, pg_dsn):
         "EDGARFLOW_SAMPLE_DIR": str(sample),
         "EDGARFLOW_STORAGE_URL": str(tmp / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
+        "EDGARFLOW_REDIS_DATA_DIR": str(tmp / "redis"),
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "t_market_dag"),
     }
     scheduled, settings = run_dag("market_daily", env, dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC))

@@ -3,22 +3,12 @@ against numbers read by hand from the bundled filings and Yahoo CSVs."""
 
 from __future__ import annotations
 
-import gzip
-import shutil
 from datetime import date
 from decimal import Decimal
 
 import duckdb
-import pyarrow as pa
 import pytest
-from conftest import APPLE, FORD, NVIDIA, SAMPLE, sample_bytes
-
-from ingest.warehouse.load import load_raw_tables
-from ingest.warehouse.runner import run_dbt
-from ingest.yahoo.normalize import csv_rows
-from ingest.yahoo.universe import csv_files, listings
-from ingest.zones.staged import write_staged
-from ingest.zones.store import LocalStore
+from conftest import APPLE, FORD, NVIDIA
 
 pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
@@ -29,27 +19,8 @@ def query(settings, sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def priced(warehouse, tmp_path_factory):
-    """The session warehouse plus the sample's Yahoo CSV prices of its companies, loaded as the
-    market pipeline's CSV backfill stages them, and the market models rebuilt over them."""
-    settings, _ = warehouse
-    root = tmp_path_factory.mktemp("valuation")
-    shutil.copytree(settings.storage_url + "/staged", root / "store" / "staged")
-    store = LocalStore(root / "store")
-    known = listings(sample_bytes("edgar/tickers/company_tickers_exchange.json"))
-    with_facts = {p.name[3:13] for p in (SAMPLE / "edgar" / "companyfacts").glob("CIK*.json.gz")}
-    by_cik: dict[str, list[pa.Table]] = {}
-    for symbol, path in csv_files(SAMPLE).items():
-        if symbol in known and known[symbol].cik in with_facts:
-            rows = csv_rows(known[symbol], gzip.decompress(path.read_bytes())).rows
-            by_cik.setdefault(known[symbol].cik, []).append(rows)
-    for cik, tables in by_cik.items():
-        write_staged(store, "prices", cik, pa.concat_tables(tables))
-    copy = settings.model_copy(update={"duckdb_path": root / "warehouse.duckdb", "storage_url": str(root / "store")})
-    shutil.copy(settings.duckdb_path, copy.duckdb_path)
-    load_raw_tables(copy, store)
-    run_dbt(copy, ["build", "--select", "stg_market__prices+"], artifacts_dir=root / "dbt")
-    return copy
+def priced(priced_warehouse):
+    return priced_warehouse
 
 
 def signals(settings, ticker: str, as_of: str) -> dict:

@@ -28,6 +28,7 @@ def pipeline_run(tmp_path_factory, pg_dsn):
         "EDGARFLOW_SAMPLE_DIR": str(make_sample_dir(tmp / "sample", [APPLE, LPA])),
         "EDGARFLOW_STORAGE_URL": str(tmp / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
+        "EDGARFLOW_REDIS_DATA_DIR": str(tmp / "redis"),
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "e2e"),
     }
     nightly, settings = run_dag("edgar_nightly", env, NIGHT, run_conf={"batch_size": 1})

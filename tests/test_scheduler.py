@@ -54,6 +54,7 @@ def airflow(tmp_path_factory, pg_dsn):
         EDGARFLOW_SAMPLE_DIR=str(make_sample_dir(root / "sample", [APPLE, LPA])),
         EDGARFLOW_STORAGE_URL=str(root / "store"),
         EDGARFLOW_DUCKDB_PATH=str(root / "warehouse.duckdb"),
+        EDGARFLOW_REDIS_DATA_DIR=str(root / "redis"),
         EDGARFLOW_PG_DSN=fresh_database(pg_dsn, "t_scheduler"),
     )
     for command in (["db", "migrate"], ["pools", "import", str(REPO / "ops" / "pools.json")]):

