@@ -114,8 +114,8 @@ def _stop_servers(terminal) -> None:
         terminal.write("Airflow services (`make airflow`) are running, so the embedded PostgreSQL stays up; "
                        "`make stop` stops everything.\n")  # fmt: skip
         return
-    if stopped := services.stop_embedded_postgres():
-        terminal.write(f"\nnothing left running:\n{stopped}\n")
+    if stopped := services.stop_embedded_servers():
+        terminal.write("\nnothing left running:\n" + "\n".join(stopped) + "\n")
 
 
 if __name__ == "__main__":

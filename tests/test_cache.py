@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -217,3 +219,23 @@ def _ignore_errors(call) -> None:
         call()
     except Exception:
         pass
+
+
+def test_make_stop_stops_an_embedded_redis_left_by_a_killed_process(tmp_path, monkeypatch):
+    from ops.services import _alive, stop_embedded_redis
+
+    monkeypatch.setenv("EDGARFLOW_REDIS_DATA_DIR", str(tmp_path / "redis"))
+    monkeypatch.delenv("EDGARFLOW_REDIS_URL", raising=False)
+    code = (
+        "import os, signal\n"
+        "from ingest.cache.server import connect\n"
+        "from ingest.settings import Settings\n"
+        "connect(Settings()).set('left', 'behind')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code], env=os.environ.copy())
+    assert killed.returncode == -signal.SIGKILL
+    stopped = stop_embedded_redis()
+    assert stopped is not None and "redis" in stopped
+    assert not _alive(int(stopped.split("pid ")[1].split(",")[0]))
+    assert stop_embedded_redis() is None  # nothing left to stop

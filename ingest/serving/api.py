@@ -40,12 +40,15 @@ class Reading:
 
 
 class ServingAPI:
-    """``pg_dsn``: the fallback's DSN, e.g. a ``bi_reader`` login (default: edgarflow's own store)."""
+    """``pg_dsn``: the fallback's DSN, e.g. a ``bi_reader`` login (default: edgarflow's own store).
+    Holds one Redis client and, once the cache first fails to answer, one PostgreSQL connection:
+    use one instance per thread."""
 
     def __init__(self, settings: Settings, *, pg_dsn: str | None = None):
         self._settings = settings
         self._pg_dsn = pg_dsn
         self._redis: redis.Redis | None = None
+        self._pg: psycopg.Connection | None = None
         self._skip_cache_until = 0.0
 
     def get_company(self, cik: str | int) -> dict[str, Any] | None:
@@ -66,8 +69,7 @@ class ServingAPI:
         cached = self._from_cache(key)
         if cached is not None:
             return Reading(orjson.loads(cached), "redis")
-        with psycopg.connect(self._pg_dsn or dsn(self._settings)) as conn:
-            found = document(conn, key)
+        found = self._from_postgres(key)
         return Reading(orjson.loads(found) if found is not None else None, "postgres")
 
     def _from_cache(self, key: str) -> bytes | None:
@@ -83,9 +85,21 @@ class ServingAPI:
             self._skip_cache_until = time.monotonic() + RETRY_SECONDS
             return None
 
+    def _from_postgres(self, key: str) -> bytes | None:
+        if self._pg is None or self._pg.closed:
+            self._pg = psycopg.connect(self._pg_dsn or dsn(self._settings))
+        try:
+            with self._pg.transaction():
+                return document(self._pg, key)
+        except psycopg.OperationalError:
+            self._pg.close()  # a dropped connection: the next read opens a new one
+            raise
+
     def close(self) -> None:
         if self._redis is not None:
             self._redis.close()
+        if self._pg is not None:
+            self._pg.close()
 
 
 def _cik(cik: str | int) -> str:
