@@ -121,3 +121,18 @@ def _summaries(settings, dag_id: str) -> list[dict]:
             "SELECT counts FROM edgar.pipeline_runs WHERE dag_id = %s AND stage = 'summary'", (dag_id,)
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def test_the_build_warmed_the_cache(pipeline_run):
+    from ingest.serving.api import ServingAPI
+
+    _, warehouse, _, settings = pipeline_run
+    with connect(settings) as conn:
+        built = conn.execute(
+            "SELECT counts FROM edgar.pipeline_runs WHERE dag_id = 'warehouse_build' AND run_id = %s AND stage = 'summary'",
+            (warehouse.run_id,),
+        ).fetchone()[0]
+    assert built["cache"]["written"] == 2 + 2 * 3 + 2  # two companies, three statements each, two ratios
+    assert built["gates"]["cache"]["success"]
+    reading = ServingAPI(settings).read(f"financials:{APPLE}:income_statement")
+    assert reading.source == "redis" and reading.document["annual"]["values"]["revenue"]["unit"] == "USD"

