@@ -27,7 +27,7 @@ AIRFLOW_ENV := $(LOCAL)/airflow/env.sh
 -include $(SECRETS)
 export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET
 
-.PHONY: run test bench env airflow-db airflow stop clean
+.PHONY: run test bench env bqemulator airflow-db airflow stop clean
 
 # Each DAG as `airflow dags test` runs it; the scheduler would start warehouse_build on the
 # sources' asset updates, so it is run after them. A short report; library output goes to a log.
@@ -41,13 +41,26 @@ airflow: airflow-db
 stop:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m ops.services stop; fi
 
-test: env
+test: env bqemulator
 	$(BIN)/python -m pytest tests
 
 bench: env
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 env: $(VENV)/.synced
+
+# The tests' BigQuery emulator, in a virtualenv of its own (its pins differ from ours); DuckDB's
+# extensions it loads come from PyPI wheels into its own HOME, so it starts with no network.
+BQEMULATOR := $(LOCAL)/bqemulator
+bqemulator: $(BQEMULATOR)/.installed
+
+$(BQEMULATOR)/.installed: tests/requirements-bqemulator.txt | $(UV)
+	rm -rf $(BQEMULATOR)
+	$(UV) venv --quiet --python $(PYTHON) $(BQEMULATOR)
+	VIRTUAL_ENV=$(BQEMULATOR) $(UV) pip install --quiet -r tests/requirements-bqemulator.txt
+	mkdir -p $(BQEMULATOR)/home && HOME=$(BQEMULATOR)/home $(BQEMULATOR)/bin/python -c \
+		'import duckdb_extensions as e; e.import_extension("spatial"); e.import_extension("avro")'
+	touch $@
 
 $(UV):
 	$(PYTHON) -m venv $(LOCAL)/bootstrap

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     bq_project: str | None = None
     bq_dataset: str = "edgarflow"
     bq_location: str = "US"
+    # BigQuery's API root; unset, Google's. An endpoint of one's own (a BigQuery emulator) is
+    # called with anonymous credentials, which cannot reach Google.
+    bq_api_endpoint: str | None = None
 
     # Redis: the serving cache and, when set, the SEC rate limit shared by every worker. A URL, e.g.
     # rediss://:<password>@10.0.0.3:6378/0 for Memorystore (a secret); unset, an embedded server

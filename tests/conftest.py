@@ -27,6 +27,7 @@ os.environ.update(
 )
 SAMPLE = REPO / "data" / "sample"
 # Companies of the bundled sample the tests name.
+BQ_PROJECT = "edgarflow-emulator"
 APPLE, NVIDIA, TSMC, LPA = "0000320193", "0001045810", "0001046179", "0001997711"
 TESLA, FORD, DUOLINGO, SOUTHWEST = "0001318605", "0000037996", "0001562088", "0000092380"
 META, ALPHABET, SNOWFLAKE, MICROSOFT = "0001326801", "0001652044", "0001640147", "0000789019"
@@ -123,26 +124,77 @@ def local_env(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture(scope="session")
-def gcs_emulator():
-    """gcp-storage-emulator on loopback; yields the bucket name with STORAGE_EMULATOR_HOST set."""
+def _free_port() -> int:
     import socket
-
-    from gcp_storage_emulator.server import create_server
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = create_server("127.0.0.1", port, in_memory=True, default_bucket="edgarflow-test")
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory):
+    """gcp-storage-emulator on loopback, its objects kept as files under a directory (which the
+    BigQuery emulator reads gs:// URIs from); yields (bucket, that directory), with
+    STORAGE_EMULATOR_HOST set."""
+    from gcp_storage_emulator.server import create_server
+
+    port, root = _free_port(), tmp_path_factory.mktemp("gcs")
+    server = create_server("127.0.0.1", port, in_memory=False, data_dir=str(root), default_bucket="edgarflow-test")
     server.start()
     previous = os.environ.get("STORAGE_EMULATOR_HOST")
     os.environ["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{port}"
-    yield "edgarflow-test"
+    yield "edgarflow-test", root / ".cloudstorage"
     server.stop()
     if previous is None:
         os.environ.pop("STORAGE_EMULATOR_HOST", None)
     else:
         os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(gcs_server):
+    """The GCS emulator's bucket name (STORAGE_EMULATOR_HOST set)."""
+    return gcs_server[0]
+
+
+BQEMULATOR = REPO / ".local" / "bqemulator"
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(gcs_server, tmp_path_factory):
+    """bqemulator (its own virtualenv, made by `make test`; tests/bqemulator_server.py) on loopback, reading gs:// URIs from
+    the GCS emulator's files; yields its REST endpoint. Clients reach it with anonymous
+    credentials (EDGARFLOW_BQ_API_ENDPOINT), so nothing can reach Google."""
+    import subprocess
+    import time
+    import urllib.request
+
+    executable = BQEMULATOR / "bin" / "python"
+    if not executable.exists():
+        pytest.fail(f"no BigQuery emulator at {executable}: `make test` (or `make bqemulator`) installs it")
+    port, log = _free_port(), tmp_path_factory.mktemp("bqemulator") / "server.log"
+    env = {**os.environ, "HOME": str(BQEMULATOR / "home"), "BQEMU_GCS_LOCAL_ROOT": str(gcs_server[1])}
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(executable), str(REPO / "tests" / "bqemulator_server.py"), "start", "--rest-port", str(port), "--grpc-port", str(_free_port()),
+             "--project", BQ_PROJECT, "--log-level", "warning"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{endpoint}/healthz", timeout=1):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"bqemulator did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=30)
 
 
 @pytest.fixture

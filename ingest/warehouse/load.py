@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.settings import Settings
@@ -67,9 +68,11 @@ def _load_bigquery(settings: Settings, store: ObjectStore, datasets: tuple[str, 
     from google.api_core.exceptions import NotFound
     from google.cloud import bigquery
 
+    from ingest.warehouse.bigquery_client import bigquery_client
+
     if not isinstance(store, GCSStore):
         raise ValueError("the BigQuery warehouse loads from GCS: set EDGARFLOW_STORAGE_URL=gs://bucket/prefix")
-    client = bigquery.Client(project=settings.bq_project, location=settings.bq_location)
+    client = bigquery_client(settings)
     dataset_id = f"{settings.bq_project}.{settings.bq_dataset}_{RAW_SCHEMA}"
     client.create_dataset(dataset_id, exists_ok=True)
     loads = []
@@ -81,6 +84,8 @@ def _load_bigquery(settings: Settings, store: ObjectStore, datasets: tuple[str, 
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.PARQUET,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            # The staged schema, not one inferred from the files: the same types on every load.
+            schema=bigquery_schema(bigquery, schemas.BY_DATASET[dataset]),
             clustering_fields=cluster,
             parquet_options=_parquet_options(bigquery),
         )
@@ -113,6 +118,32 @@ def _empty_parquet(dataset: str) -> io.BytesIO:
     pq.write_table(schemas.BY_DATASET[dataset].empty_table(), buffer)
     buffer.seek(0)
     return buffer
+
+
+# Arrow types of the staged schemas -> BigQuery column types.
+_BIGQUERY_TYPES = (
+    (pa.types.is_string, "STRING"),
+    (pa.types.is_integer, "INT64"),
+    (pa.types.is_floating, "FLOAT64"),
+    (pa.types.is_boolean, "BOOL"),
+    (pa.types.is_date, "DATE"),
+    (pa.types.is_timestamp, "TIMESTAMP"),
+    (pa.types.is_decimal, "NUMERIC"),  # decimal128(38, 9): NUMERIC's precision and scale exactly
+)
+
+
+def bigquery_schema(bigquery, schema: pa.Schema) -> list:
+    """A staged Arrow schema as BigQuery fields, in its order (a list of strings is REPEATED STRING)."""
+    fields = []
+    for field in schema:
+        arrow_type, mode = field.type, "NULLABLE"
+        if pa.types.is_list(arrow_type):
+            arrow_type, mode = arrow_type.value_type, "REPEATED"
+        bq_type = next((bq for is_type, bq in _BIGQUERY_TYPES if is_type(arrow_type)), None)
+        if bq_type is None:
+            raise ValueError(f"no BigQuery type for staged column {field.name} ({field.type})")
+        fields.append(bigquery.SchemaField(field.name, bq_type, mode=mode))
+    return fields
 
 
 def _parquet_options(bigquery):

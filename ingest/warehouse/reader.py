@@ -82,9 +82,9 @@ class WarehouseReader:
         )
 
     def _client(self):
-        from google.cloud import bigquery
+        from ingest.warehouse.bigquery_client import bigquery_client
 
-        return bigquery.Client(project=self.settings.bq_project, location=self.settings.bq_location)
+        return bigquery_client(self.settings)
 
     def _bigquery(self, sql: str, params: Sequence[str | Sequence[str]]) -> pa.Table:
         from google.cloud import bigquery
@@ -97,4 +97,5 @@ class WarehouseReader:
                 for p in params
             ]
         )
-        return self._client().query(sql, job_config=config).to_arrow()
+        # REST, not the Storage Read API: edgarflow's reads are small (gates, publish, summaries).
+        return self._client().query(sql, job_config=config).to_arrow(create_bqstorage_client=False)

@@ -83,6 +83,7 @@ def _profile_env(settings: Settings) -> dict[str, str]:
             "EDGARFLOW_BQ_PROJECT": settings.bq_project or "",
             "EDGARFLOW_BQ_DATASET": settings.bq_dataset,
             "EDGARFLOW_BQ_LOCATION": settings.bq_location,
+            "EDGARFLOW_BQ_API_ENDPOINT": settings.bq_api_endpoint or "",
             "EDGARFLOW_DBT_RAW_SCHEMA": f"{settings.bq_dataset}_{RAW_SCHEMA}",
         }
     return {

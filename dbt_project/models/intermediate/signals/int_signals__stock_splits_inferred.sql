@@ -44,7 +44,7 @@ ratios as (
 
     select
         consecutive.*,
-        cast(shares as {{ type_price() }}) / cast(previous_shares as {{ type_price() }}) as share_ratio
+        cast(shares as {{ type_double() }}) / cast(previous_shares as {{ type_double() }}) as share_ratio
     from consecutive
     where previous_shares is not null
 

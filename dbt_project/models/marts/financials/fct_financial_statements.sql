@@ -1,3 +1,4 @@
+{{ config(partition_by=month_partitions('period_end')) }}
 -- Financial statements, every version as filed: one row per company, metric, fiscal period
 -- and filing (accession). The versions of a value are the rows of one company, metric, fiscal
 -- year and fiscal period, whatever dates each filing gave it (a 10-Q may date the prior year-end

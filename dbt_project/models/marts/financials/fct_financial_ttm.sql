@@ -1,3 +1,4 @@
+{{ config(partition_by=month_partitions('period_end')) }}
 -- Trailing-twelve-month values of currency flow metrics, current view: the latest version of
 -- each TTM in fct_financial_ttm_point_in_time (its four quarters each in their latest version,
 -- restatements applied). known_as_of_date is the first day this sum was known: the latest

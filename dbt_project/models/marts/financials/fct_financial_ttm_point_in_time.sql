@@ -1,3 +1,4 @@
+{{ config(partition_by=month_partitions('period_end')) }}
 -- Trailing-twelve-month values of currency flow metrics as known on every date: per company,
 -- metric and fiscal quarter, one row per version of the sum of that quarter and the three before
 -- it. A new version starts on each filing date that brings a version (filed, restated or derived

@@ -1,3 +1,4 @@
+{{ config(partition_by=month_partitions('as_of_date')) }}
 -- Financial signals of each company as of each annual report it filed, from financial statement
 -- values only, each computed from what was filed on or before the report's filing date
 -- (int_signals__annual_values_known_at_filings). Formulas are documented per column in
@@ -119,12 +120,15 @@ final as (
              as {{ dbt.type_bigint() }}) as piotroski_f_score,
         cast({% for f in f_tests %}case when {{ f }} is null then 0 else 1 end{{ ' + ' if not loop.last }}{% endfor %}
              as {{ dbt.type_bigint() }}) as piotroski_tests_available,
+        -- The coefficients as floats on both engines (a literal such as 0.847 is FLOAT64 in
+        -- BigQuery, DECIMAL in DuckDB): the score is an approximation, not an exact decimal.
+        {%- set coefficient = 'cast(%s as ' ~ type_double() ~ ')' %}
         cast(
-            0.717 * {{ safe_divide('current_assets - current_liabilities', 'total_assets') }}
-            + 0.847 * {{ safe_divide('retained_earnings', 'total_assets') }}
-            + 3.107 * {{ safe_divide('operating_income', 'total_assets') }}
-            + 0.420 * {{ safe_divide('coalesce(total_equity, stockholders_equity)', 'total_liabilities_resolved') }}
-            + 0.998 * {{ safe_divide('revenue', 'total_assets') }}
+            {{ coefficient % '0.717' }} * {{ safe_divide('current_assets - current_liabilities', 'total_assets') }}
+            + {{ coefficient % '0.847' }} * {{ safe_divide('retained_earnings', 'total_assets') }}
+            + {{ coefficient % '3.107' }} * {{ safe_divide('operating_income', 'total_assets') }}
+            + {{ coefficient % '0.420' }} * {{ safe_divide('coalesce(total_equity, stockholders_equity)', 'total_liabilities_resolved') }}
+            + {{ coefficient % '0.998' }} * {{ safe_divide('revenue', 'total_assets') }}
             as {{ type_value() }}) as altman_z_score
 
     from piotroski

@@ -1,3 +1,4 @@
+{{ config(partition_by=month_partitions('as_of_date')) }}
 -- Market and valuation signals per listing (ticker) and as-of date: the last trading day of each
 -- calendar month and the latest trading day. Prices are the day's; fundamentals are only what
 -- was filed on or before the as-of date (share count and balances from
@@ -215,7 +216,7 @@ valued as (
 
     select
         derived.*,
-        cast(shares_outstanding as {{ type_price() }}) * split_factor * close as market_cap
+        cast(shares_outstanding as {{ type_double() }}) * split_factor * close as market_cap
     from derived
 
 ),
@@ -227,7 +228,7 @@ enterprise as (
         valued.*,
         case
             when total_debt_unit = 'USD' and cash_unit = 'USD'
-                then market_cap + cast(total_debt as {{ type_price() }}) - cast(cash as {{ type_price() }})
+                then market_cap + cast(total_debt as {{ type_double() }}) - cast(cash as {{ type_double() }})
         end as enterprise_value
     from valued
 
@@ -243,8 +244,8 @@ final as (
         is_latest_trade_date,
 
         ----- price of the day
-        cast(close as {{ type_price() }}) as close,
-        cast(adj_close as {{ type_price() }}) as adj_close,
+        cast(close as {{ type_double() }}) as close,
+        cast(adj_close as {{ type_double() }}) as adj_close,
         cast(price_source as {{ dbt.type_string() }}) as price_source,
         cast(price_basis_date as date) as price_basis_date,
 
@@ -253,8 +254,8 @@ final as (
         cast(shares_as_of_date as date) as shares_as_of_date,
         cast(shares_filed_date as date) as shares_filed_date,
         cast(shares_accession_number as {{ dbt.type_string() }}) as shares_accession_number,
-        cast(split_factor as {{ type_price() }}) as split_factor,
-        cast(market_cap as {{ type_price() }}) as market_cap,
+        cast(split_factor as {{ type_double() }}) as split_factor,
+        cast(market_cap as {{ type_double() }}) as market_cap,
 
         ----- fundamentals known on the as-of date
         cast(coalesce(ttm_net_income_unit, ttm_revenue_unit) as {{ dbt.type_string() }}) as fundamentals_currency,
@@ -266,24 +267,24 @@ final as (
         case when ttm_ebitda is not null then ebitda_uses_annual_da end as ebitda_uses_annual_da,
         cast(total_debt as {{ type_value() }}) as total_debt,
         cast(cash as {{ type_value() }}) as cash,
-        cast(enterprise_value as {{ type_price() }}) as enterprise_value,
+        cast(enterprise_value as {{ type_double() }}) as enterprise_value,
 
         ----- valuation
         cast(case when ttm_net_income_unit = 'USD' and ttm_net_income > 0
-                  then market_cap / cast(ttm_net_income as {{ type_price() }}) end
-             as {{ type_price() }}) as price_to_earnings,
+                  then market_cap / cast(ttm_net_income as {{ type_double() }}) end
+             as {{ type_double() }}) as price_to_earnings,
         cast(case when ttm_revenue_unit = 'USD' and ttm_revenue > 0
-                  then market_cap / cast(ttm_revenue as {{ type_price() }}) end
-             as {{ type_price() }}) as price_to_sales,
+                  then market_cap / cast(ttm_revenue as {{ type_double() }}) end
+             as {{ type_double() }}) as price_to_sales,
         cast(case when ttm_operating_income_unit = 'USD' and ttm_ebitda > 0 and enterprise_value > 0
-                  then enterprise_value / cast(ttm_ebitda as {{ type_price() }}) end
-             as {{ type_price() }}) as ev_to_ebitda,
+                  then enterprise_value / cast(ttm_ebitda as {{ type_double() }}) end
+             as {{ type_double() }}) as ev_to_ebitda,
 
         ----- momentum
-        cast(return_1m as {{ type_price() }}) as return_1m,
-        cast(return_3m as {{ type_price() }}) as return_3m,
-        cast(return_12m as {{ type_price() }}) as return_12m,
-        cast(volatility_3m as {{ type_price() }}) as volatility_3m
+        cast(return_1m as {{ type_double() }}) as return_1m,
+        cast(return_3m as {{ type_double() }}) as return_3m,
+        cast(return_12m as {{ type_double() }}) as return_12m,
+        cast(volatility_3m as {{ type_double() }}) as volatility_3m
 
     from enterprise
 
