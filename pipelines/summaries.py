@@ -22,6 +22,7 @@ from quality.report import FailedCheck
 NIGHTLY_DAG = "edgar_nightly"
 MARKET_DAG = "market_daily"
 WAREHOUSE_DAG = "warehouse_build"
+INTERNAL_SCHEMAS = ("staging.", "intermediate.")
 POSTGRES_TABLES = ("companies", "filings", "financial_facts", "price_history", "signals", "quarantine", "dq_results")
 EXAMPLE_QUERY = (
     "select fiscal_year, metric, value from marts.fct_financial_statements "
@@ -76,7 +77,8 @@ def warehouse_summary(
     current = warehouse.query(f"SELECT count(*) AS n FROM {warehouse.table(MARTS_SCHEMA, 'dim_company')} WHERE is_current")
     return {
         "run_id": run_id,
-        "warehouse_rows": warehouse.table_rows(),
+        # What users query and what the build read; dbt's intermediate tables are its own business.
+        "warehouse_rows": {t: n for t, n in warehouse.table_rows().items() if not t.startswith(INTERNAL_SCHEMAS)},
         "current_companies": current["n"][0].as_py(),
         "postgres_rows": postgres_rows(settings),
         "gates": {name: gate.model_dump(mode="json") for name, gate in gates.items()},

@@ -249,7 +249,7 @@ def test_company_changes_become_new_versions_and_reruns_change_nothing(warehouse
 
     with duckdb.connect(str(copy.duckdb_path)) as con:
         con.execute("update raw.edgar_companies set name = 'Ford Motor Company', sic = '3714' where cik = ?", [FORD])
-    run_dbt(copy, ["build", "--select", "snp_edgar__companies+", "--exclude", "resource_type:unit_test"],
+    run_dbt(copy, ["build", "--select", "+snp_edgar__companies+", "--exclude", "resource_type:unit_test"],
             artifacts_dir=tmp_path / "dbt")  # fmt: skip
     versions = query(
         copy,
