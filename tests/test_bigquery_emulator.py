@@ -7,6 +7,7 @@ data built on DuckDB, and every mart compared between the two engines."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import pprint
@@ -15,16 +16,19 @@ from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import BQ_PROJECT, fresh_database, run_dag
+from conftest import APPLE, BQ_PROJECT, SAMPLE, fresh_database, run_dag
 
 from ingest.identifiers import safe_name
 from ingest.postgres.connection import connect
+from ingest.settings import Settings
 from ingest.warehouse.bigquery_client import bigquery_client
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.runner import ARTIFACTS_DIR, run_dbt
 from ingest.warehouse.tables import MARTS_SCHEMA
-from ingest.zones.staged import staged_keys
+from ingest.yahoo.normalize import csv_rows
+from ingest.yahoo.universe import Listing
+from ingest.zones.staged import staged_keys, write_staged
 from ingest.zones.store import open_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.dag, pytest.mark.dbt]
@@ -180,3 +184,24 @@ def test_the_settings_never_reach_google(bigquery_run):
     client = bigquery_client(settings)
     assert client._connection.API_BASE_URL == settings.bq_api_endpoint
     assert type(client._credentials).__name__ == "AnonymousCredentials"
+
+
+def test_a_dataset_that_became_empty_empties_its_bigquery_table(bq_emulator, gcs_emulator):
+    """WRITE_TRUNCATE from an empty Parquet of the staged schema: no stale table is left."""
+    settings = Settings(
+        warehouse="bigquery",
+        bq_project=BQ_PROJECT,
+        bq_dataset="emptied",
+        bq_api_endpoint=bq_emulator,
+        storage_url=f"gs://{gcs_emulator}/emptied",
+    )
+    store = open_store(settings.storage_url)
+    apple = Listing("AAPL", APPLE, "Nasdaq")
+    prices = csv_rows(apple, gzip.decompress((SAMPLE / "market" / "yahoo_csv" / "AAPL.csv.gz").read_bytes())).rows
+    write_staged(store, "prices", APPLE, prices)
+    (loaded,) = load_raw_tables(settings, store, ["prices"])
+    assert loaded.rows == prices.num_rows > 0
+    store.delete_prefix("staged/prices/")
+    (emptied,) = load_raw_tables(settings, store, ["prices"])
+    assert emptied.rows == 0
+    assert WarehouseReader(settings).table_rows()["raw.yahoo_prices"] == 0
