@@ -12,7 +12,7 @@ import pyarrow as pa
 import redis
 
 from ingest.cache import generations
-from ingest.serving.documents import company_key, document, financials_key, market_key, ratios_key
+from ingest.serving.documents import company_key, documents, financials_key, market_key, ratios_key
 
 SAMPLE_SIZE = 200  # keys from each side
 
@@ -30,9 +30,13 @@ def cache_sample(client: redis.Redis, conn: psycopg.Connection, size: int = SAMP
         keys.update({company_key(cik), ratios_key(cik), financials_key(cik, "income_statement")})
         if ticker:
             keys.add(market_key(ticker))
+    # PostgreSQL's documents of the sampled companies and tickers, built in one pass.
+    ciks = sorted({k.split(":")[1] for k in keys if not k.startswith("market:")})
+    tickers = sorted({k.split(":")[1] for k in keys if k.startswith("market:")})
+    served = dict(documents(conn, ciks=ciks, tickers=tickers))
     rows = []
     for key in sorted(keys):
-        cached, stored = generations.read(client, key), document(conn, key)
+        cached, stored = generations.read(client, key), served.get(key)
         rows.append(
             {"key": key, "in_cache": cached is not None, "in_postgres": stored is not None, "matches": cached == stored}
         )
