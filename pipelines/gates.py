@@ -9,7 +9,7 @@ price gaps, sign flips) are gates whose failure is recorded and alerted but not 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,19 +25,28 @@ from ingest.zones.profiles import read_profiles
 from ingest.zones.staged import read_staged, staged_key, staged_keys
 from ingest.zones.store import ObjectStore, open_store
 from pipelines import edgar_nightly, market_daily
-from pipelines.payloads import Batch, Fetched, Gate, SuiteOutcome
+from pipelines.payloads import Batch, Fetched, Gate, Staged, SuiteOutcome
 from quality import suites
 from quality.alerts import AlertFailed, post_alert
 from quality.checks.cache import cache_sample
-from quality.checks.freshness import check_completeness, check_freshness, warehouse_latest_filed
+from quality.checks.freshness import (
+    check_completeness,
+    check_freshness,
+    latest_periodic_filings,
+    warehouse_latest_filed,
+)
 from quality.checks.postgres_state import company_frame, table_frame, table_rows
 from quality.checks.quarantine import quarantine, record_rejected_rows, restage
 from quality.checks.reconcile import postgres_aggregates, reconcile, staged_aggregates, warehouse_aggregates
-from quality.gate import previous_baseline, previous_row_count, record_result, run_gate
+from quality.checks.zone_counts import counts_frame, zone_rows
+from quality.gate import previous_baseline, record_result, run_gate
 from quality.report import GateFailed, GateResult
 
 log = logging.getLogger(__name__)
 
+# Rows per part of a staged dataset validated in parts: what a staged gate holds in memory (as
+# Arrow, then GX's pandas frame) is one part, whatever the run's size.
+GATE_PART_ROWS = 1_000_000
 STAGED_SUITES = {
     "companies": suites.staged_companies,
     "filings": suites.staged_filings,
@@ -65,27 +74,50 @@ def gate_raw(run_id: str, settings: Settings | None = None) -> Gate:
     return Gate(suites=tuple(outcomes))
 
 
-def gate_staged(run_id: str, settings: Settings | None = None) -> Gate:
-    """Gate every staged dataset; quarantine tolerated bad rows and drop them from staged/.
+def gate_staged(run_id: str, stagings: list[Staged], settings: Settings | None = None) -> Gate:
+    """Gate the staged files this run wrote, each dataset in parts of about GATE_PART_ROWS rows
+    (whole companies: every key check is within a company), quarantining tolerated bad rows out of
+    staged/; then the whole zone's row counts against the last passing run (staged_counts).
 
     Facts are not checked against staged companies: a filer with facts but no submissions is
     expected (PostgreSQL gets a stub company for it), so that integrity is the warehouse gate's.
     """
     settings = settings or Settings()
     store = open_store(settings.storage_url)
+    written = edgar_nightly.staged_keys(stagings, store)
     outcomes = []
     with connect(settings) as conn:
         for dataset, make_suite in STAGED_SUITES.items():
-            table = _staged(store, dataset)
-            if table is None:
-                continue
-            suite = make_suite()
-            baseline = previous_row_count(store, "staged", suite.name)
-            result = _recorded(
-                conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id, previous_row_count=baseline)
-            )
-            outcomes.append(_quarantined(conn, store, result, table, "sec", dataset, run_id))
-    return Gate(suites=tuple(outcomes))
+            suite, rows, quarantined = make_suite(), 0, 0
+            for part, table in enumerate(_parts(store, written.get(dataset, []))):
+                result = _recorded(conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id, part=part))
+                moved = _quarantined(conn, store, result, table, "sec", dataset, run_id, part)
+                rows, quarantined = rows + moved.rows, quarantined + moved.quarantined
+            if rows:
+                folder = store.uri(f"quality/staged/run_id={run_id}/{suite.name}/")
+                outcomes.append(SuiteOutcome(suite=suite.name, rows=rows, quarantined=quarantined, result=folder))
+        counts = {dataset: zone_rows(store, dataset) for dataset in STAGED_SUITES}
+        previous = (previous_baseline(store, "staged", "staged_counts") or {}).get("datasets", {})
+        frame = counts_frame(counts, previous)
+        counted = _recorded(
+            conn,
+            lambda: run_gate("staged", suites.staged_counts(), frame, store=store, run_id=run_id, baseline={"datasets": counts}),
+        )
+    return Gate(suites=(*outcomes, _outcome(counted)))
+
+
+def _parts(store: ObjectStore, keys: list[str]) -> Iterator[pa.Table]:
+    """The staged files at ``keys`` (those still there: a re-run may have restaged them away),
+    concatenated into tables of at least GATE_PART_ROWS rows, the last one smaller."""
+    part: list[pa.Table] = []
+    for key in keys:
+        if store.exists(key):
+            part.append(read_staged(store, key))
+            if sum(t.num_rows for t in part) >= GATE_PART_ROWS:
+                yield pa.concat_tables(part)
+                part = []
+    if part:
+        yield pa.concat_tables(part)
 
 
 def gate_postgres(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> Gate:
@@ -114,11 +146,12 @@ def gate_postgres(run_id: str, ciks: Iterable[str], settings: Settings | None = 
 
 
 def reconcile_facts(run_id: str, settings: Settings | None = None) -> Gate:
-    """Gate: per company, staged facts, edgar.financial_facts and the warehouse's raw facts agree."""
+    """Gate: per company, staged facts, edgar.financial_facts and the warehouse's raw facts agree.
+    Staged facts are aggregated file by file: one company's facts in memory at a time."""
     settings = settings or Settings()
     store = open_store(settings.storage_url)
-    facts = _staged(store, "facts")
-    staged = staged_aggregates(facts if facts is not None else schemas.FACTS.empty_table())
+    per_file = [staged_aggregates(read_staged(store, k)) for k in staged_keys(store, "facts")]
+    staged = pa.concat_tables(per_file) if per_file else staged_aggregates(schemas.FACTS.empty_table())
     warehouse = warehouse_aggregates(WarehouseReader(settings))
     with connect(settings) as conn:
         with conn.transaction():  # committed before the result is recorded, which must survive a failure
@@ -186,9 +219,11 @@ def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings
     warehouse = WarehouseReader(settings)
     latest = warehouse_latest_filed(warehouse)
     landed = _ciks(warehouse, RAW_SCHEMA, "edgar_facts")
-    filings = _staged(store, "filings")
+    # Each company's filings index reduced to its latest periodic filings as it is read.
+    indexes = [latest_periodic_filings(read_staged(store, k)) for k in staged_keys(store, "filings")]
     checks = [lambda: check_completeness(expected_ciks, landed, store=store, run_id=run_id)]
-    if filings is not None:
+    if indexes:
+        filings = pa.concat_tables(indexes)
         checks.append(lambda: check_freshness(latest, filings, store=store, run_id=run_id))
     return _monitor(settings, checks, "freshness/completeness")
 
@@ -256,9 +291,10 @@ def _outcome(result: GateResult) -> SuiteOutcome:
 
 
 def _quarantined(conn, store: ObjectStore, result: GateResult, table: pa.Table, source: str, dataset: str,
-                 run_id: str) -> SuiteOutcome:  # fmt: skip
+                 run_id: str, part: int | None = None) -> SuiteOutcome:  # fmt: skip
     """Move the rows a passing gate tolerated to quarantine, out of staged/, and record them."""
-    moved = quarantine(store, result, table, source=source, dataset=dataset)
+    name = result.suite if part is None else f"{result.suite}-part-{part:05d}"
+    moved = quarantine(store, result, table, source=source, dataset=dataset, name=name)
     restage(store, dataset, moved)
     record_rejected_rows(conn, run_id, source, dataset, moved)
     return SuiteOutcome(suite=result.suite, rows=result.row_count, quarantined=len(moved.bad), result=result.result_uri)
@@ -299,8 +335,3 @@ def _alert(result: GateResult) -> None:
     except AlertFailed as exc:
         # The gate's own failure is what the task must report; a lost alert is only logged.
         log.error("could not alert on the failed %s gate: %s", result.stage, exc)
-
-
-def _staged(store: ObjectStore, dataset: str) -> pa.Table | None:
-    keys = staged_keys(store, dataset)
-    return pa.concat_tables([read_staged(store, k) for k in keys]) if keys else None

@@ -3,6 +3,7 @@
 Layout in the object store, per stage, run and suite:
     quality/{stage}/run_id={run_id}/{suite}/result.json     GX validation result
     quality/{stage}/run_id={run_id}/{suite}/docs/index.html GX data docs site of this validation
+    quality/{stage}/run_id={run_id}/{suite}/part-{n}/...     the same, per part of a batch validated in parts
     quality/{stage}/baseline/{suite}.json                   row count (and ``baseline`` extras) of the last passing run
 """
 
@@ -28,7 +29,7 @@ from ingest.identifiers import run_key
 from ingest.postgres.runs import record_dq_result
 from ingest.zones.store import ObjectStore
 from quality.report import FailedCheck, GateFailed, GateResult
-from quality.suites import Suite, row_count_within
+from quality.suites import Suite
 
 Data = pa.Table | pd.DataFrame
 
@@ -54,14 +55,15 @@ def run_gate(
     *,
     store: ObjectStore,
     run_id: str,
-    previous_row_count: int | None = None,
     baseline: Mapping[str, Any] | None = None,
+    part: int | None = None,
 ) -> GateResult:
     """Validate ``data`` against ``suite``; raise GateFailed when it fails.
 
-    With ``previous_row_count`` the batch's row count must also lie within the suite module's
-    ROW_COUNT_TOLERANCE of it. The result JSON and data docs are written either way; a passing
-    run also becomes the baseline, with ``baseline``'s entries beside its row count.
+    The result JSON and data docs are written either way; a passing run also becomes the
+    baseline, with ``baseline``'s entries beside its row count. ``part``: ``data`` is part n of a
+    batch validated in parts (bounded memory); its result and docs go under ``part-{n}/`` and it
+    sets no baseline.
     """
     _check_name(stage, "stage")
     _check_name(suite.name, "suite name")
@@ -69,11 +71,10 @@ def run_gate(
     frame = data.to_pandas() if isinstance(data, pa.Table) else data.reset_index(drop=True)
     if suite.derive is not None:
         frame = suite.derive(frame)
-    extra = [row_count_within(previous_row_count)] if previous_row_count is not None else []
 
-    prefix = f"quality/{stage}/run_id={run_id}/{suite.name}"
+    prefix = f"quality/{stage}/run_id={run_id}/{suite.name}" + (f"/part-{part:05d}" if part is not None else "")
     with tempfile.TemporaryDirectory(prefix="edgarflow-docs-") as docs_dir:
-        validation = _validate(suite.to_gx(extra), frame, run_id, docs_dir).to_json_dict()
+        validation = _validate(suite.to_gx(), frame, run_id, docs_dir).to_json_dict()
         store.delete_prefix(f"{prefix}/docs/")  # a re-run replaces the site, not adds to it
         docs_uri = _publish_docs(store, Path(docs_dir), f"{prefix}/docs/")
 
@@ -97,6 +98,8 @@ def run_gate(
     )
     if not result.success:
         raise GateFailed(result)
+    if part is not None:
+        return result
     passed = {**(baseline or {}), "run_id": run_id, "row_count": result.row_count}
     store.put(_baseline_key(stage, suite.name), orjson.dumps(passed), "application/json")
     return result

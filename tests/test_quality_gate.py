@@ -21,7 +21,8 @@ from ingest.zones.staged import read_staged, staged_key, write_staged
 from ingest.zones.store import LocalStore
 from quality import suites
 from quality.checks.quarantine import REASON, quarantine, restage, split_rows
-from quality.gate import previous_row_count, run_gate
+from quality.checks.zone_counts import counts_frame
+from quality.gate import previous_baseline, previous_row_count, run_gate
 from quality.report import GateFailed
 
 
@@ -116,20 +117,27 @@ def test_facts_of_unknown_companies_fail_referential_integrity(store):
     assert "referential integrity" in str(failed.value)
 
 
-def test_row_count_must_stay_near_the_previous_run(store):
-    table = facts()
-    first = run_gate("staged", suites.staged_facts(), table, store=store, run_id="day1")
-    previous = previous_row_count(store, "staged", "staged_facts")
-    assert previous == first.row_count
+def test_the_zones_row_count_must_stay_near_the_last_passing_runs(store):
+    first = counts_frame({"facts": 193_912, "filings": 9_000}, {})
+    run_gate("staged", suites.staged_counts(), first, store=store, run_id="day1", baseline={"datasets": {"facts": 193_912}})
+    previous = previous_baseline(store, "staged", "staged_counts")["datasets"]
 
-    suite = suites.staged_facts()
-    run_gate("staged", suite, table.slice(0, 180_000), store=store, run_id="day2", previous_row_count=previous)
+    run_gate("staged", suites.staged_counts(), counts_frame({"facts": 180_000}, previous), store=store, run_id="day2")
     with pytest.raises(GateFailed) as failed:
-        run_gate("staged", suite, table.slice(0, 150_000), store=store, run_id="day3", previous_row_count=previous)
+        run_gate("staged", suites.staged_counts(), counts_frame({"facts": 150_000}, previous), store=store, run_id="day3")
 
     (check,) = failed.value.result.failing
-    assert check.expectation == "expect_table_row_count_to_be_between" and check.observed == 150_000
-    assert "min_value=174520" in str(failed.value)
+    assert check.affected == ("facts",) and "previous_row_count=193912" in check.examples[0]
+    assert "changed by at most 10%" in str(failed.value)
+
+
+def test_a_part_of_a_batch_has_its_own_result_and_sets_no_baseline(store):
+    table = facts()
+    result = run_gate("staged", suites.staged_facts(), table.slice(0, 50_000), store=store, run_id="r1", part=3)
+
+    assert result.result_uri == store.uri("quality/staged/run_id=r1/staged_facts/part-00003/result.json")
+    assert store.exists("quality/staged/run_id=r1/staged_facts/part-00003/docs/index.html")
+    assert previous_row_count(store, "staged", "staged_facts") is None
 
 
 def test_statements_mart_needs_one_latest_version_per_period_and_known_fiscal_periods(store, statements_mart):

@@ -18,9 +18,11 @@ from ingest.postgres.connection import connect
 from ingest.settings import Settings
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.reader import WarehouseReader
+from ingest.zones.manifests import write_manifest
 from ingest.zones.staged import staged_key, write_staged
 from ingest.zones.store import LocalStore
 from pipelines import gates
+from pipelines.payloads import Staged
 from quality import suites
 from quality.checks.freshness import check_freshness, warehouse_latest_filed
 from quality.checks.quarantine import quarantine
@@ -188,23 +190,34 @@ def test_staged_gate_task_quarantines_records_and_alerts(env, tmp_path, monkeypa
     store = LocalStore(own.storage_url)
     df = table.to_pandas()
     df.loc[df.index[:40], "value"] = None  # 0.17% of the facts: tolerated, quarantined
-    for cik in CIKS:
+    keys = [
         write_staged(store, "facts", cik, pa.Table.from_pandas(df[df["cik"].eq(cik)], preserve_index=False))
+        for cik in CIKS
+    ]
+    written = write_manifest(store, "manifests/edgar_nightly/task-1/normalize/batch-00000.json", {"staged": {"facts": keys}})
+    stagings = [Staged(batch=0, manifest=written, companies=3, rows={"facts": table.num_rows}, quarantined=0)]
 
-    gate = gates.gate_staged("task-1", own)
+    # Parts of at least 10,000 rows, whole companies each: Tesla (17,718 facts), then Duolingo and LPA.
+    monkeypatch.setattr(gates, "GATE_PART_ROWS", 10_000)
+    gate = gates.gate_staged("task-1", stagings, own)
     assert gate.suite("staged_facts").rows == table.num_rows and gate.quarantined == 40
-    assert store.exists("quarantine/sec/facts/run_id=task-1/staged_facts.parquet") and received == []
-    # The next night Tesla's facts are gone: the row-count check fails the task and alerts.
+    assert gate.suite("staged_counts").rows == 3 and received == []  # one row per staged dataset
+    assert store.list("quarantine/sec/facts/run_id=task-1/") == ["quarantine/sec/facts/run_id=task-1/staged_facts-part-00000.parquet"]
+    assert store.exists("quality/staged/run_id=task-1/staged_facts/part-00001/result.json")
+    # The next night Tesla's facts are gone: the zone's row count fails the task and alerts.
     store.delete_prefix(staged_key("facts", TESLA))
-    with pytest.raises(GateFailed, match="expect_table_row_count_to_be_between"):
-        gates.gate_staged("task-2", own)
+    with pytest.raises(GateFailed, match=r"expect_column_values_to_be_between\(change\)"):
+        gates.gate_staged("task-2", stagings, own)
 
     (alert,) = received
-    assert alert["body"]["run_id"] == "task-2" and "observed" in alert["body"]["text"]
+    assert alert["body"]["run_id"] == "task-2" and "previous_row_count" in alert["body"]["text"]
     outcomes = conn.execute(
-        "SELECT run_id, success FROM edgar.dq_results WHERE run_id LIKE 'task-%' ORDER BY id"
+        "SELECT run_id, suite, success FROM edgar.dq_results WHERE run_id LIKE 'task-%' ORDER BY id"
     ).fetchall()
-    assert outcomes == [("task-1", True), ("task-2", False)]
+    assert outcomes == [
+        ("task-1", "staged_facts", True), ("task-1", "staged_facts", True), ("task-1", "staged_counts", True),
+        ("task-2", "staged_facts", True), ("task-2", "staged_counts", False),
+    ]  # fmt: skip
 
 
 def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse):

@@ -41,6 +41,19 @@ def latest_filed_sql(table: str, date_column: str = "filed_date") -> str:
     return f"SELECT cik, max({sql_name(date_column)}) AS latest_filed FROM {table} GROUP BY cik"
 
 
+def latest_periodic_filings(filings: pa.Table) -> pa.Table:
+    """The periodic XBRL filings of a filings index dated on their company's latest such day:
+    all freshness_frame reads of an index, so a large one can be reduced file by file."""
+    periodic = filings.filter(_periodic(filings))
+    latest = periodic.group_by("cik").aggregate([("filing_date", "max")])
+    joined = periodic.join(latest, "cik")
+    return joined.filter(pc.equal(joined["filing_date"], joined["filing_date_max"])).drop_columns(["filing_date_max"])
+
+
+def _periodic(filings: pa.Table) -> pa.ChunkedArray:
+    return pc.and_(pc.is_in(filings["form"], pa.array(sorted(PERIODIC_REPORT_FORMS))), filings["is_xbrl"])
+
+
 def freshness_frame(warehouse_latest: Data, filings: Data) -> pd.DataFrame:
     """cik, warehouse_latest, index_latest, lag_days for every company in the warehouse.
 
@@ -49,8 +62,7 @@ def freshness_frame(warehouse_latest: Data, filings: Data) -> pd.DataFrame:
     """
     if isinstance(filings, pd.DataFrame):
         filings = pa.Table.from_pandas(filings, preserve_index=False)
-    mask = pc.and_(pc.is_in(filings["form"], pa.array(sorted(PERIODIC_REPORT_FORMS))), filings["is_xbrl"])
-    index = filings.filter(mask).group_by("cik").aggregate([("filing_date", "max")]).to_pandas()
+    index = filings.filter(_periodic(filings)).group_by("cik").aggregate([("filing_date", "max")]).to_pandas()
     held = warehouse_latest.to_pandas() if isinstance(warehouse_latest, pa.Table) else warehouse_latest
     frame = held.rename(columns={"latest_filed": "warehouse_latest"}).merge(
         index.rename(columns={"filing_date_max": "index_latest"}), on="cik", how="left"

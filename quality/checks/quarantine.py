@@ -52,12 +52,17 @@ def split_rows(result: GateResult, data: Data) -> tuple[Data, Data]:
     return frame[keep], frame.iloc[bad_rows].assign(**{REASON: reason})
 
 
-def quarantine(store: ObjectStore, result: GateResult, data: Data, *, source: str, dataset: str) -> Quarantined:
-    """Split ``data`` by ``result`` and write the rejected rows to the quarantine zone."""
+def quarantine(
+    store: ObjectStore, result: GateResult, data: Data, *, source: str, dataset: str, name: str | None = None
+) -> Quarantined:
+    """Split ``data`` by ``result`` and write the rejected rows to the quarantine zone, under
+    ``name`` (default: the suite's; a batch validated in parts names each part)."""
     good, bad = split_rows(result, data)
     if len(bad) == 0:
         return Quarantined(good, bad, None)
-    key = quarantine_rows(store, _arrow(bad), source=source, dataset=dataset, run_id=result.run_id, name=result.suite)
+    key = quarantine_rows(
+        store, _arrow(bad), source=source, dataset=dataset, run_id=result.run_id, name=name or result.suite
+    )
     return Quarantined(good, bad, key)
 
 

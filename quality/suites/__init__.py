@@ -10,12 +10,12 @@ May import GX and ``ingest.identifiers`` / ``ingest.sec.vocab`` (shared definiti
 """
 
 from quality.suites.cache import cache_entries
-from quality.suites.common import Suite, row_count_within
+from quality.suites.common import Suite
 from quality.suites.monitor import completeness, freshness, price_gaps, sign_flips
 from quality.suites.postgres import postgres_companies, postgres_tables
 from quality.suites.raw import RAW_CONTENT, raw_documents, raw_mostly
 from quality.suites.reconcile import reconciliation
-from quality.suites.staged import staged_companies, staged_facts, staged_filings, staged_prices
+from quality.suites.staged import staged_companies, staged_counts, staged_facts, staged_filings, staged_prices
 from quality.suites.warehouse import financial_statements, market_data
 
 __all__ = [
@@ -32,9 +32,9 @@ __all__ = [
     "raw_documents",
     "raw_mostly",
     "reconciliation",
-    "row_count_within",
     "sign_flips",
     "staged_companies",
+    "staged_counts",
     "staged_facts",
     "staged_filings",
     "staged_prices",

@@ -11,7 +11,6 @@ company is known) are computed columns added by ``Suite.derive`` and validated l
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -50,9 +49,9 @@ class Suite:
     keys: tuple[str, ...] = ("cik",)
     derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
-    def to_gx(self, extra: Iterable[Expectation] = ()) -> gx.ExpectationSuite:
+    def to_gx(self) -> gx.ExpectationSuite:
         # Configurations, not the objects: a GX expectation belongs to at most one suite.
-        configs = [e.configuration for e in (*self.expectations, *extra)]
+        configs = [e.configuration for e in self.expectations]
         return gx.ExpectationSuite(name=self.name, expectations=configs)
 
 
@@ -99,13 +98,6 @@ def known_company(company_ciks: Iterable[str]) -> tuple[Expectation, Callable[[p
         description="referential integrity: every row's cik is a known company",
     )
     return check, derive
-
-
-def row_count_within(previous: int, tolerance: float = ROW_COUNT_TOLERANCE) -> Expectation:
-    """The batch has ``previous`` rows, give or take ``tolerance`` (table-level, no ``mostly``)."""
-    return gxe.ExpectTableRowCountToBeBetween(
-        min_value=math.floor(previous * (1 - tolerance)), max_value=math.ceil(previous * (1 + tolerance))
-    )
 
 
 # ----- market prices (staged/prices, marts.fct_market_data)

@@ -10,6 +10,7 @@ from ingest.sec.vocab import TAXONOMIES
 from quality.suites.common import (
     ADJ_STEP_TOLERANCE,
     FACT_KEY,
+    ROW_COUNT_TOLERANCE,
     ROW_TOLERANCE,
     Suite,
     accession_checks,
@@ -68,6 +69,25 @@ def staged_filings() -> Suite:
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["cik", "accession_number"]),
         ),
         keys=("cik", "accession_number", "form"),
+    )
+
+
+def staged_counts() -> Suite:
+    """Rows of each staged dataset, the whole zone, against the last passing run: a run that
+    staged every filer's data short (a truncated source, a parser regression) stops here. The
+    datasets themselves are validated in parts of this run's files (pipelines/gates.py)."""
+    return Suite(
+        "staged_counts",
+        (
+            gxe.ExpectColumnValuesToBeBetween(
+                column="change",
+                min_value=-ROW_COUNT_TOLERANCE,
+                max_value=ROW_COUNT_TOLERANCE,
+                description=f"the zone's rows changed by at most {ROW_COUNT_TOLERANCE:.0%} since the last "
+                "passing run (change = row_count / previous_row_count - 1; null before the first)",
+            ),
+        ),
+        keys=("dataset", "row_count", "previous_row_count"),
     )
 
 
