@@ -8,8 +8,8 @@ Every stage reads only what the one before it wrote, and gates (GX) stop the run
 data moves on: on the raw documents (profiled while normalizing), the staged Parquet, PostgreSQL
 after the load, and staged vs PostgreSQL vs warehouse (reconcile). Filers are extracted and
 normalized in batches (mapped tasks; extraction in the `sec_api` pool, which shares SEC's rate
-budget between workers). A scheduled run fetches only what changed since the last successful run
-(see ingest/sec/extract.py). When the load changed rows, `announce` updates the `edgar_loaded`
+budget between workers). A scheduled run asks only about the filers SEC's daily indexes list since
+the last run (ingest/sec/daily_index.py) and fetches only what changed (ingest/sec/extract.py). When the load changed rows, `announce` updates the `edgar_loaded`
 asset, which schedules `warehouse_build`.
 Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
 `--conf '{"filed_from": "2026-01-01", "filed_to": "2026-01-31"}'`, `--conf '{"full_refresh": true}'`,
@@ -77,8 +77,11 @@ def _nightly():
 )  # fmt: skip
 def edgar_nightly():
     @task(pool=SEC_POOL)  # the universe is SEC's ticker list: a request to SEC
-    def plan_batches(params=None, run_id=None):
-        return _nightly().plan_batches(run_id, params["ciks"], params["tickers"], params["batch_size"], params["bulk"])
+    def plan_batches(params=None, dag_run=None, run_id=None):
+        return _nightly().plan_batches(
+            run_id, run_day(dag_run), params["ciks"], params["tickers"], params["batch_size"], params["bulk"],
+            params["full_refresh"], params["filed_from"], params["filed_to"],
+        )  # fmt: skip
 
     @task(pool=SEC_POOL)
     def extract(batch, params=None, dag_run=None, run_id=None):
@@ -97,7 +100,7 @@ def edgar_nightly():
 
     @task
     def gate_staged(stagings, run_id=None):
-        return gates().gate_staged(run_id)
+        return gates().gate_staged(run_id, gathered(stagings))
 
     @task
     def load_postgres(stagings, run_id=None):
@@ -115,7 +118,8 @@ def edgar_nightly():
     def reconcile(run_id=None):
         return gates().reconcile_facts(run_id)
 
-    @task
+    # Also after a run with no batch (nothing filed since the last run), whose other tasks skipped.
+    @task(trigger_rule="none_failed")
     def summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled, run_id=None):
         gate_results = {"raw": raw_gate, "staged": staged_gate, "postgres": pg_gate, "reconcile": reconciled}
         _nightly().summarize(run_id, gathered(extractions), gathered(stagings), gate_results, pg_loads)

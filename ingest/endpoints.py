@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 
 from ingest.settings import SEC_DATA_URL, SEC_WWW_URL, YAHOO_URL, Settings
 
@@ -34,6 +35,11 @@ class Endpoints:
 
     def bulk_submissions(self) -> str:
         return f"{self.sec_www}/Archives/edgar/daily-index/bulkdata/submissions.zip"
+
+    def daily_index(self, day: date) -> str:
+        """SEC's master index of the filings disseminated on ``day`` (ingest/sec/daily_index.py)."""
+        quarter = (day.month - 1) // 3 + 1
+        return f"{self.sec_www}/Archives/edgar/daily-index/{day.year}/QTR{quarter}/master.{day:%Y%m%d}.idx"
 
     def archive_document(self, cik: str, accession: str, document: str) -> str:
         """A document of a filing (www.sec.gov/Archives/edgar/data/...)."""

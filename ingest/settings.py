@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     duckdb_path: Path = LOCAL_DIR / "warehouse.duckdb"
     # How long a task waits for the DuckDB file while another process holds it (a dbt build).
     duckdb_lock_wait: float = Field(default=900.0, ge=0)
+    # DuckDB's memory per process (its default is 80% of the machine's): what a warehouse task may
+    # hold before DuckDB spills to disk, so no task outgrows its worker whatever the universe.
+    duckdb_memory_limit: str = "3GB"
     bq_project: str | None = None
     bq_dataset: str = "edgarflow"
     bq_location: str = "US"

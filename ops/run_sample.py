@@ -21,8 +21,10 @@ from ingest.settings import LOCAL_DIR, PROJECT_ROOT
 DAGS = ("market_daily", "edgar_nightly", "warehouse_build")  # market first: the nightly summary counts prices
 LOG = LOCAL_DIR / "logs" / "make-run.log"
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
-# The only task that skips itself: a source run whose load changed nothing announces nothing.
+# A source run whose load changed nothing announces nothing; a nightly with nothing filed since
+# the last run (a second `make run`) skips everything up to its summary.
 SKIPPED = "no row inserted or updated, so no warehouse build is due"
+NOTHING_FILED = "SEC's daily index lists nothing filed since the last run, so nothing was asked"
 _PROGRESS = re.compile(r"\[info\s*\] (.*?) \[edgarflow\.progress")
 
 
@@ -67,7 +69,8 @@ def _run_dags(terminal) -> str | None:
         bad = sorted(f"{t}[{i}]" if i >= 0 else t for (t, i), s in states.items() if s in ("failed", "upstream_failed"))
         skipped = sorted(t for (t, _), s in states.items() if s == "skipped")
         terminal.write(f"  {dag_id}: {run.state} in {time.monotonic() - started:.0f}s")
-        terminal.write(f"; skipped {', '.join(skipped)} ({SKIPPED})\n" if skipped else "\n")
+        reason = SKIPPED if set(skipped) <= {"announce"} else NOTHING_FILED
+        terminal.write(f"; skipped {', '.join(skipped)} ({reason})\n" if skipped else "\n")
         if run.state != "success":
             terminal.write(f"  not successful: {', '.join(bad) or 'see the log'}\n")
             from pipelines.summaries import render_failed_gates

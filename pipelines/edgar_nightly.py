@@ -16,9 +16,10 @@ from ingest.endpoints import open_endpoints
 from ingest.postgres.connection import connect
 from ingest.postgres.loader import load_dataset
 from ingest.postgres.runs import record_quarantine
-from ingest.postgres.source_state import load_state, save_state
+from ingest.postgres.source_state import covered_through, known_filers, load_state, record_coverage, save_state
 from ingest.sec.bulk import extract_bulk
 from ingest.sec.client import SecClient
+from ingest.sec.daily_index import FEED, IndexUnavailable, filers_since
 from ingest.sec.extract import Mode, extract_edgar
 from ingest.sec.stage import stage_edgar
 from ingest.sec.state import SourceState
@@ -27,7 +28,7 @@ from ingest.settings import Settings
 from ingest.zones.manifests import manifest_key, read_manifest, write_manifest
 from ingest.zones.raw import Landed
 from ingest.zones.staged import staged_cik
-from ingest.zones.store import local_copies, open_store
+from ingest.zones.store import ObjectStore, local_copies, open_store
 from pipelines.params import EDGAR_BATCH_SIZE
 from pipelines.payloads import Batch, Extracted, Gate, LoadCounts, Loads, Staged
 from pipelines.summaries import nightly_summary, record_summary, render
@@ -41,22 +42,57 @@ PG_LOAD_ORDER = ("companies", "filings", "facts")
 
 def plan_batches(
     run_id: str,
+    run_day: str,
     ciks: list[str] | None = None,
     tickers: list[str] | None = None,
     batch_size: int = EDGAR_BATCH_SIZE,
     bulk: bool = False,
+    full_refresh: bool = False,
+    filed_from: str | None = None,
+    filed_to: str | None = None,
 ) -> list[Batch]:
-    """This run's filers in batches, one extract task each. A bulk run is one batch: every
-    batch would otherwise stream SEC's whole archives again."""
+    """This run's filers in batches, one extract task each; none when there is nothing to ask
+    (every task up to the summary is then skipped, and the summary still records the run).
+
+    A nightly run over the whole universe covers the filers SEC's daily indexes list since the
+    last such run, and those never landed (ingest/sec/daily_index.py); with no mark yet, or an
+    index that cannot be read, every filer. A bulk run is one batch: every batch would otherwise
+    stream SEC's whole archives again.
+    """
+    settings = Settings()
+    day = date.fromisoformat(run_day)
     universe = plan_universe(ciks, tickers)
+    whole = not (ciks or tickers or filed_from or filed_to)
+    if whole and not (full_refresh or bulk):
+        universe = _filed_or_unseen(settings, universe, day)
+    if whole:
+        with connect(settings) as conn:
+            record_coverage(conn, settings.source_mode, FEED, day, run_id)
     size = max(len(universe) if bulk else batch_size, 1)
-    store = open_store(Settings().storage_url)
+    store = open_store(settings.storage_url)
     batches = []
     for index, start in enumerate(range(0, len(universe), size)):
         filers = universe[start : start + size]
         key = write_manifest(store, manifest_key(DAG_ID, run_id, "plan_batches", f"batch-{index:05d}"), filers)
         batches.append(Batch(index=index, size=len(filers), manifest=key))
     return batches
+
+
+def _filed_or_unseen(settings: Settings, universe: list[str], day: date) -> list[str]:
+    with connect(settings) as conn:
+        covered = covered_through(conn, settings.source_mode, FEED)
+        known = known_filers(conn, settings.source_mode, universe)
+    if covered is None:
+        return universe
+    try:
+        with open_endpoints(settings) as endpoints, SecClient(settings) as client:
+            filed = filers_since(client, endpoints.daily_index, covered, day)
+    except IndexUnavailable as exc:
+        log.warning("%s: this run asks SEC about every filer", exc)
+        return universe
+    chosen = [cik for cik in universe if cik in filed or cik not in known]
+    log.info("daily indexes %s..%s: %d of %d filers filed or were never landed", covered, day, len(chosen), len(universe))
+    return chosen
 
 
 def plan_universe(ciks: list[str] | None = None, tickers: list[str] | None = None) -> list[str]:
@@ -155,9 +191,10 @@ def normalize(extracted: Extracted, run_id: str) -> Staged:
     )
 
 
-def staged_keys(stagings: list[Staged]) -> dict[str, list[str]]:
-    """dataset -> the staged files this run wrote, over every batch."""
-    store = open_store(Settings().storage_url)
+def staged_keys(stagings: list[Staged], store: ObjectStore | None = None) -> dict[str, list[str]]:
+    """dataset -> the staged files this run wrote, over every batch (manifests in ``store``,
+    default the configured one)."""
+    store = store or open_store(Settings().storage_url)
     keys: dict[str, list[str]] = {}
     for staging in stagings:
         for dataset, written in read_manifest(store, staging.manifest)["staged"].items():
@@ -174,7 +211,7 @@ def load_postgres(stagings: list[Staged], run_id: str) -> Loads:
     """Upsert this run's staged companies, filings and facts; one transaction per dataset."""
     settings = Settings()
     store = open_store(settings.storage_url)
-    staged = staged_keys(stagings)
+    staged = staged_keys(stagings, store)
     # Checked again rather than taken as written: the staged gate may have restaged files.
     keys = {d: [k for k in staged.get(d, []) if store.exists(k)] for d in PG_LOAD_ORDER}
     results = {}
@@ -188,10 +225,16 @@ def load_postgres(stagings: list[Staged], run_id: str) -> Loads:
 
 
 def summarize(
-    run_id: str, extractions: list[Extracted], stagings: list[Staged], gates: dict[str, Gate], loads: Loads
+    run_id: str,
+    extractions: list[Extracted],
+    stagings: list[Staged],
+    gates: dict[str, Gate | None],
+    loads: Loads | None,
 ) -> None:
-    """The run's summary, recorded in edgar.pipeline_runs and logged."""
+    """The run's summary, recorded in edgar.pipeline_runs and logged. A run with no batch (nothing
+    to ask SEC) skipped its gates and loads: None here."""
     settings = Settings()
-    summary = nightly_summary(settings, run_id, extractions, stagings, gates, loads)
+    ran = {name: gate for name, gate in gates.items() if gate is not None}
+    summary = nightly_summary(settings, run_id, extractions, stagings, ran, loads or Loads(datasets={}))
     record_summary(settings, DAG_ID, summary)
     log.info("\n%s", render(summary))

@@ -355,7 +355,7 @@ def nightly_extract(ciks: list[str], day: str, run_id: str, **mode) -> tuple:
     from ingest.zones.store import open_store
     from pipelines import edgar_nightly
 
-    (batch,) = edgar_nightly.plan_batches(run_id, ciks=ciks, bulk=mode.get("bulk", False))
+    (batch,) = edgar_nightly.plan_batches(run_id, day, ciks=ciks, bulk=mode.get("bulk", False))
     extracted = edgar_nightly.extract(batch, day, run_id, **mode)
     return extracted, read_manifest(open_store(Settings().storage_url), extracted.manifest)
 

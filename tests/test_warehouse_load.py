@@ -76,12 +76,12 @@ def test_a_reader_waits_for_the_file_while_another_process_writes(tmp_path):
     duckdb.connect(str(path)).close()
     holder = _hold(path)
     started = time.monotonic()
-    with duckdb_file.connect(path, read_only=True, wait_seconds=60) as con:
+    with duckdb_file.connect(path, read_only=True, wait_seconds=60, memory_limit="1GB") as con:
         assert con.execute("select 1").fetchone() == (1,)
     assert time.monotonic() - started > 1  # it waited for the writer to let go
     holder.wait()
     # Without time to wait, the lock conflict is raised as DuckDB words it.
     holder = _hold(path)
     with pytest.raises(duckdb.IOException, match="Could not set lock"):
-        duckdb_file.connect(path, read_only=True, wait_seconds=0)
+        duckdb_file.connect(path, read_only=True, wait_seconds=0, memory_limit="1GB")
     holder.wait()

@@ -10,6 +10,7 @@ extraction can never make a later run skip data that was not stored. Rows are pe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 import psycopg
 
@@ -72,4 +73,39 @@ def save_state(conn: psycopg.Connection, origin: str, run_id: str, new: NewState
                 run_id = EXCLUDED.run_id, updated_at = now()
             """,
             [(origin, cik, m.accession, m.filing_date, run_id) for cik, m in new.filers.items()],
+        )
+
+
+def known_filers(conn: psycopg.Connection, origin: str, ciks: Iterable[str]) -> set[str]:
+    """Those of ``ciks`` of which a trusted run has landed anything from ``origin`` (a filer
+    without submissions has resources but no filer_state row)."""
+    rows = conn.execute(
+        f"""SELECT cik FROM edgar.filer_state s WHERE origin = %s AND cik = ANY(%s) AND {_TRUSTED}
+            UNION SELECT cik FROM edgar.source_state s WHERE origin = %s AND cik = ANY(%s) AND {_TRUSTED}""",
+        (origin, list(ciks)) * 2,
+    )
+    return {cik for (cik,) in rows}
+
+
+def covered_through(conn: psycopg.Connection, origin: str, feed: str) -> date | None:
+    """The last day a run covered the whole universe through (sql/0012_feed_state.sql): a run
+    that succeeded with no failed fetch (a filer that failed keeps its older state, and only a
+    run that asks about every filer would ask about it again)."""
+    (day,) = conn.execute(
+        f"""SELECT max(covered_through) FROM edgar.feed_state s WHERE origin = %s AND feed = %s
+            AND EXISTS (SELECT 1 FROM edgar.pipeline_runs r
+                        WHERE r.run_id = s.run_id AND r.stage = '{SUMMARY_STAGE}' AND r.status = 'success'
+                        AND coalesce((r.counts ->> 'fetch_failed')::int, 0) = 0)""",
+        (origin, feed),
+    ).fetchone()
+    return day
+
+
+def record_coverage(conn: psycopg.Connection, origin: str, feed: str, day: date, run_id: str) -> None:
+    """``run_id`` covers the whole universe through ``day`` (trusted once it succeeds)."""
+    with as_loader(conn):
+        conn.execute(
+            "INSERT INTO edgar.feed_state (origin, feed, covered_through, run_id) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (origin, feed, run_id) DO UPDATE SET covered_through = EXCLUDED.covered_through",
+            (origin, feed, day, run_id),
         )

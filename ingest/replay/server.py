@@ -3,9 +3,10 @@
 It serves a directory in the sample layout (see DESIGN.md) over real HTTP on
 loopback, so sample runs and tests exercise the same client code as live runs.
 One server answers every path; clients point all their base URLs at it. It also
-serves SEC's nightly bulk archives (companyfacts.zip, submissions.zip), zipped from
-the sample on first request, and the bundled primary documents of a few real
-filings at their www.sec.gov archive paths (ARCHIVE_DOCUMENTS). Faults
+serves SEC's nightly bulk archives (companyfacts.zip, submissions.zip), ready-made
+in the sample's edgar/bulk/ or zipped from the sample on first request, and the
+bundled primary documents of a few real filings at their www.sec.gov archive
+paths (ARCHIVE_DOCUMENTS). Faults
 (throttling, outages, slow or broken answers) can be switched on per instance,
 and every request is recorded so tests can check rate and headers.
 
@@ -44,6 +45,8 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/submissions/(CIK\d{10}(?:-submissions-\d{3})?\.json)"), "edgar/submissions/{}"),
     (re.compile(r"/files/(company_tickers(?:_exchange)?\.json)"), "edgar/tickers/{}"),
     (re.compile(r"/v8/finance/chart/([A-Za-z0-9.^=-]{1,20})"), "market/yahoo_chart_api/{}.json"),
+    # SEC's daily indexes, kept flat: edgar/daily-index/master.20261201.idx (none in the bundled sample).
+    (re.compile(r"/Archives/edgar/daily-index/\d{4}/QTR[1-4]/(master\.\d{8}\.idx)"), "edgar/daily-index/{}"),
 )
 
 # Primary documents of real filings, bundled under edgar/xbrl with the names their source
@@ -64,6 +67,11 @@ BULK_ARCHIVES = {
         re.compile(r"CIK\d{10}(?:-submissions-\d{3})?\.json"),
     ),
 }
+
+# Where a sample directory may hold its bulk archives ready-made (a universe too large to zip per server).
+BULK_DIR = "edgar/bulk"
+
+mimetypes.add_type("text/plain", ".idx")  # as SEC serves its indexes
 
 # Bodies shaped like the real services' error answers.
 NOT_FOUND_XML = (
@@ -131,14 +139,18 @@ class _Server(ThreadingHTTPServer):
         self.build_lock = threading.Lock()
 
     def bulk_archive(self, path: str) -> Path | None:
-        """The zip served at ``path``, built from the sample once per server."""
+        """The zip served at ``path``: built beforehand in the sample's edgar/bulk/ (as a large
+        universe is, see build_bulk_archives), else built from the sample once per server."""
         if path not in BULK_ARCHIVES:
             return None
+        name = path.rsplit("/", 1)[1]
+        if (prebuilt := self.sample_dir / BULK_DIR / name).is_file():
+            return prebuilt
         folder, members = BULK_ARCHIVES[path]
         with self.build_lock:
             if self.workdir is None:
                 self.workdir = Path(tempfile.mkdtemp(prefix="edgarflow-replay-"))
-            target = self.workdir / path.rsplit("/", 1)[1]
+            target = self.workdir / name
             if not target.exists():
                 _build_zip(self.sample_dir / folder, members, target)
         return target
@@ -273,6 +285,16 @@ def _stored(plain: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def build_bulk_archives(sample_dir: Path, target_dir: Path) -> list[Path]:
+    """Both bulk archives of a sample-layout directory, written to ``target_dir``."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    built = []
+    for path, (folder, members) in BULK_ARCHIVES.items():
+        built.append(target_dir / path.rsplit("/", 1)[1])
+        _build_zip(sample_dir / folder, members, built[-1])
+    return built
 
 
 def _build_zip(folder: Path, members: re.Pattern[str], target: Path) -> None:

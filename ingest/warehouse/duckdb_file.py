@@ -19,8 +19,9 @@ def _locked(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "Could not set lock" in str(exc)
 
 
-def connect(path: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse file, waiting up to ``wait_seconds`` while another process holds it."""
+def connect(path: Path, *, read_only: bool, wait_seconds: float, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file, waiting up to ``wait_seconds`` while another process
+    holds it; DuckDB holds at most ``memory_limit`` and spills the rest to disk."""
     for attempt in tenacity.Retrying(
         retry=tenacity.retry_if_exception(_locked),
         wait=tenacity.wait_exponential(multiplier=0.2, max=10),
@@ -29,5 +30,5 @@ def connect(path: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckD
         reraise=True,
     ):
         with attempt:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
     raise AssertionError("unreachable: tenacity reraises the last error")

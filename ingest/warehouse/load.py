@@ -43,7 +43,12 @@ def load_raw_tables(settings: Settings, store: ObjectStore, datasets: Iterable[s
 def _load_duckdb(settings: Settings, store: ObjectStore, datasets: tuple[str, ...]) -> list[RawLoad]:
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     loads = []
-    with duckdb_file.connect(settings.duckdb_path, read_only=False, wait_seconds=settings.duckdb_lock_wait) as con:
+    with duckdb_file.connect(
+        settings.duckdb_path,
+        read_only=False,
+        wait_seconds=settings.duckdb_lock_wait,
+        memory_limit=settings.duckdb_memory_limit,
+    ) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         con.execute("BEGIN")  # the tables of one load switch together
         for dataset, (table, _, _) in RAW_TABLES.items():

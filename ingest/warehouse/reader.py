@@ -78,7 +78,10 @@ class WarehouseReader:
 
     def _duckdb(self):
         return duckdb_file.connect(
-            self.settings.duckdb_path, read_only=True, wait_seconds=self.settings.duckdb_lock_wait
+            self.settings.duckdb_path,
+            read_only=True,
+            wait_seconds=self.settings.duckdb_lock_wait,
+            memory_limit=self.settings.duckdb_memory_limit,
         )
 
     def _client(self):

@@ -88,6 +88,7 @@ def _profile_env(settings: Settings) -> dict[str, str]:
         }
     return {
         "EDGARFLOW_DUCKDB_PATH": str(Path(settings.duckdb_path).resolve()),
+        "EDGARFLOW_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "EDGARFLOW_DBT_RAW_SCHEMA": RAW_SCHEMA,
     }
 
