@@ -27,7 +27,7 @@ AIRFLOW_ENV := $(LOCAL)/airflow/env.sh
 -include $(SECRETS)
 export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET
 
-.PHONY: run test bench env bqemulator airflow-db airflow stop clean
+.PHONY: run test bench bench-scale env bqemulator airflow-db airflow stop clean
 
 # Each DAG as `airflow dags test` runs it; the scheduler would start warehouse_build on the
 # sources' asset updates, so it is run after them. A short report; library output goes to a log.
@@ -46,6 +46,12 @@ test: env bqemulator
 
 bench: env
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The nightly job on universes of 1%, 5% and 10% of SEC's filers under a real scheduler (about an
+# hour on 2 cores; SIZES=1,5 for less); work files in .local/bench-scale. See bench/scale/.
+SIZES ?= 1,5,10
+bench-scale: env
+	$(BIN)/python -m bench.scale --sizes $(SIZES)
 
 env: $(VENV)/.synced
 
