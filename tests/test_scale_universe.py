@@ -15,6 +15,7 @@ import requests
 
 from bench.scale.universe import build_universe, release_held_back, replica_cik
 from ingest.replay import ReplayServer
+from ingest.sec.daily_index import filers_in_index
 from ingest.sec.normalize import normalize_companyfacts, normalize_submissions
 from ingest.sec.universe import sample_ciks, ticker_map
 from ingest.yahoo.universe import csv_files, recorded_symbols
@@ -28,7 +29,7 @@ def test_replicas_are_companies_of_their_own(tmp_path):
     tickers = ticker_map(gzip.decompress((universe.root / "edgar/tickers/company_tickers_exchange.json.gz").read_bytes()))
     assert len(set(tickers.values())) == 30 and all("-R" in t for t in tickers)
     assert recorded_symbols(universe.root) and set(csv_files(universe.root)) <= set(tickers)
-    # Replica 2 is Apple (the sample's third companyfacts file), under its own CIK, name and ticker.
+    # Replica 2 is Apple (the third sample filer with facts and submissions), under its own CIK, name and ticker.
     facts = normalize_companyfacts(gzip.decompress((universe.root / f"edgar/companyfacts/CIK{replica_cik(2)}.json.gz").read_bytes()))
     assert pc.unique(facts["cik"]).to_pylist() == [replica_cik(2)]
     assert facts["entity_name"][0].as_py() == "Apple Inc. (replica 2)"
@@ -40,8 +41,8 @@ def test_replicas_are_companies_of_their_own(tmp_path):
 
 
 def test_bulk_zips_are_served_ready_made_and_held_back_filings_appear_when_released(tmp_path):
-    universe = build_universe(tmp_path / "u", 14, held_back_every=13)
-    held = replica_cik(13)  # replica 13 is replica 0's company again, held back
+    universe = build_universe(tmp_path / "u", 14, held_back_every=12)
+    held = replica_cik(12)  # replica 12 is replica 0's company again, held back
     path = universe.root / f"edgar/companyfacts/CIK{held}.json.gz"
     before = orjson.loads(gzip.decompress(path.read_bytes()))
     with ReplayServer(universe.root) as server:
@@ -49,7 +50,9 @@ def test_bulk_zips_are_served_ready_made_and_held_back_filings_appear_when_relea
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
         assert len(archive.namelist()) == 14 and f"CIK{held}.json" in archive.namelist()
 
-    assert release_held_back(universe, 13, dt.date(2026, 12, 1)) == 2  # replicas 0 and 13
+    assert release_held_back(universe, 12, dt.date(2026, 12, 1)) == 2  # replicas 0 and 12
+    index = gzip.decompress((universe.root / "edgar/daily-index/master.20261201.idx.gz").read_bytes())
+    assert filers_in_index(index) == {replica_cik(0), held}
     after = orjson.loads(gzip.decompress(path.read_bytes()))
     newest = max(v["filed"] for t in after["facts"].values() for c in t.values() for vs in c["units"].values() for v in vs)
     latest_before = max(v["filed"] for t in before["facts"].values() for c in t.values() for vs in c["units"].values() for v in vs)

@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         except RunFailed as exc:
             print(f"\n{percent}%: {exc}; logs under {args.workdir}", flush=True)
             break
-    if len(levels) >= 2:
-        print("\n".join(report(sorted(levels, key=lambda m: m.percent))))
+        if len(levels) >= 2:  # after every size from the second on: a long run reports as it goes
+            print("\n".join(report(sorted(levels, key=lambda m: m.percent))), flush=True)
     return 0 if len(levels) == len(args.sizes.split(",")) else 1
 
 

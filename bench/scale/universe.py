@@ -1,7 +1,8 @@
 """A universe of N filers for the scale bench, built from the bundled sample's real files.
 
-Replica ``i`` of the sample's companies is sample company ``i % 13`` (the filers with
-companyfacts) under CIK ``9`` + ``i`` in nine digits, named "<name> (replica i)", trading under
+Replica ``i`` of the sample's companies is sample company ``i % 6`` (the filers with both
+companyfacts and submissions, as every SEC filer has; the sample's facts-only filers are an
+artefact of how it was collected) under CIK ``9`` + ``i`` in nine digits, named "<name> (replica i)", trading under
 ``<ticker>-R<i>``. Its companyfacts, submissions (every page), ticker rows and price files (the
 chart recording and the Yahoo CSV, where the sample has them) are the original's, with only those
 identifiers changed: real filings and prices, as many times over as asked.
@@ -15,7 +16,7 @@ sample, per company and as SEC's bulk zips (built once here, not by every task t
     {dir}/edgar/bulk/companyfacts.zip, submissions.zip
     {dir}/market/yahoo_chart_api/AAPL-R42.json.gz, market/yahoo_csv/AAPL-R42.csv.gz
 
-Memory holds the 13 parsed originals and one replica at a time.
+Memory holds the 6 parsed originals and one replica at a time.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Original:
     exchange: str | None
     facts: dict
     facts_rows: int  # fact values in the document (one staged row each, before de-duplication)
-    submissions: dict | None
+    submissions: dict
     pages: dict[str, dict]  # page file name -> document
     chart: dict | None
     csv: bytes | None  # gzipped, as stored
@@ -78,7 +79,7 @@ def replica_ticker(ticker: str, i: int) -> str:
 
 
 def originals(sample_dir: Path = BUNDLED_SAMPLE_DIR) -> list[Original]:
-    """The sample's filers with companyfacts, with everything the pipeline reads about them."""
+    """The sample's filers with companyfacts and submissions, with everything the pipeline reads about them."""
     edgar, market = sample_dir / "edgar", sample_dir / "market"
     listed = {t.cik: t for t in reversed(company_tickers(_read(edgar / "tickers" / "company_tickers_exchange.json.gz")))}
     found = []
@@ -86,7 +87,9 @@ def originals(sample_dir: Path = BUNDLED_SAMPLE_DIR) -> list[Original]:
         cik = path.name[3:13]
         facts = orjson.loads(_read(path))
         main = edgar / "submissions" / f"CIK{cik}.json.gz"
-        submissions = orjson.loads(_read(main)) if main.exists() else None
+        if not main.exists():
+            continue
+        submissions = orjson.loads(_read(main))
         pages = {
             p.name.removesuffix(".gz"): orjson.loads(_read(p))
             for p in sorted((edgar / "submissions").glob(f"CIK{cik}-submissions-*.json.gz"))
@@ -127,11 +130,10 @@ def build_universe(root: Path, filers: int, held_back_every: int = 0, sample_dir
         json_bytes += _write_json(root / "edgar/companyfacts" / f"CIK{cik}.json.gz",
                                   {**original.facts, "cik": int(cik), "entityName": name})  # fmt: skip
         facts += original.facts_rows
-        if original.submissions is not None:
-            json_bytes += _write_json(root / "edgar/submissions" / f"CIK{cik}.json.gz",
-                                      _submissions(original.submissions, original.cik, cik, name, ticker))  # fmt: skip
-            for page, doc in original.pages.items():
-                json_bytes += _write_json(root / "edgar/submissions" / f"{page.replace(original.cik, cik)}.gz", doc)
+        json_bytes += _write_json(root / "edgar/submissions" / f"CIK{cik}.json.gz",
+                                  _submissions(original.submissions, original.cik, cik, name, ticker))  # fmt: skip
+        for page, doc in original.pages.items():
+            json_bytes += _write_json(root / "edgar/submissions" / f"{page.replace(original.cik, cik)}.gz", doc)
         if ticker:
             rows.append([int(cik), name, ticker, original.exchange])
             if original.chart is not None:
@@ -160,12 +162,11 @@ def release_held_back(
         ticker = replica_ticker(original.ticker, i) if original.ticker else None
         _write_json(universe.root / "edgar/companyfacts" / f"CIK{cik}.json.gz",
                     {**original.facts, "cik": int(cik), "entityName": name})  # fmt: skip
-        if original.submissions is not None:
-            _write_json(universe.root / "edgar/submissions" / f"CIK{cik}.json.gz",
-                        _submissions(original.submissions, original.cik, cik, name, ticker))  # fmt: skip
-            recent = original.submissions["filings"]["recent"]
-            accession, form = recent["accessionNumber"][0], recent["form"][0]
-            lines.append(f"{int(cik)}|{name}|{form}|{day:%Y%m%d}|edgar/data/{int(cik)}/{accession}.txt")
+        _write_json(universe.root / "edgar/submissions" / f"CIK{cik}.json.gz",
+                    _submissions(original.submissions, original.cik, cik, name, ticker))  # fmt: skip
+        recent = original.submissions["filings"]["recent"]
+        accession, form = recent["accessionNumber"][0], recent["form"][0]
+        lines.append(f"{int(cik)}|{name}|{form}|{day:%Y%m%d}|edgar/data/{int(cik)}/{accession}.txt")
     index = universe.root / "edgar/daily-index" / f"master.{day:%Y%m%d}.idx.gz"
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_bytes(gzip.compress("\n".join([*INDEX_HEADER, *lines, ""]).encode("latin-1")))
@@ -187,12 +188,10 @@ def _before_newest_filing(original: Original) -> Original:
             for taxonomy, concepts in original.facts["facts"].items()
         },
     }
-    submissions = original.submissions
-    if submissions is not None:
-        recent = submissions["filings"]["recent"]
-        keep = [n for n, filed in enumerate(recent["filingDate"]) if filed < day]
-        recent = {k: [v[n] for n in keep] if isinstance(v, list) else v for k, v in recent.items()}
-        submissions = {**submissions, "filings": {**submissions["filings"], "recent": recent}}
+    recent = original.submissions["filings"]["recent"]
+    keep = [n for n, filed in enumerate(recent["filingDate"]) if filed < day]
+    recent = {k: [v[n] for n in keep] if isinstance(v, list) else v for k, v in recent.items()}
+    submissions = {**original.submissions, "filings": {**original.submissions["filings"], "recent": recent}}
     return replace(original, facts=facts, facts_rows=_fact_values(facts), submissions=submissions)
 
 
