@@ -8,6 +8,7 @@ price gaps, sign flips) are gates whose failure is recorded and alerted but not 
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -93,6 +94,10 @@ def gate_staged(run_id: str, stagings: list[Staged], settings: Settings | None =
                 result = _recorded(conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id, part=part))
                 moved = _quarantined(conn, store, result, table, "sec", dataset, run_id, part)
                 rows, quarantined = rows + moved.rows, quarantined + moved.quarantined
+                # GX's validation objects hold the part's frame in reference cycles: freed only when
+                # the cyclic collector runs, which big allocations rarely trigger. Without this the
+                # task grew by ~450 MB a part (10.6 GB at 40 parts) instead of staying at one part.
+                gc.collect()
             if rows:
                 folder = store.uri(f"quality/staged/run_id={run_id}/{suite.name}/")
                 outcomes.append(SuiteOutcome(suite=suite.name, rows=rows, quarantined=quarantined, result=folder))
