@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -89,17 +90,15 @@ def measure(percent: float, workdir: Path, keep: bool = False) -> Measured:
     universe = build_universe(root / "universe", filers, held_back_every=NEW_EVERY)
     print(f"\n{percent:g}%: {filers} filers, {universe.facts:,} fact values, "
           f"{universe.json_bytes / 2**20:,.0f} MB of JSON; built in {time.monotonic() - started:.0f}s", flush=True)  # fmt: skip
-    usage_file = root / "task_usage.jsonl"
     env = {
         "EDGARFLOW_SAMPLE_DIR": str(universe.root),
         "EDGARFLOW_STORAGE_URL": str(root / "store"),
         "EDGARFLOW_DUCKDB_PATH": str(root / "warehouse.duckdb"),
         "EDGARFLOW_PG_DATA_DIR": str(root / "pg"),
         "EDGARFLOW_REDIS_DATA_DIR": str(root / "redis"),
-        "EDGARFLOW_BENCH_USAGE": str(usage_file),
+        "EDGARFLOW_BENCH_USAGE": str(root / "task_usage.jsonl"),
     }
-    dag_wall: dict[tuple[str, str], float] = {}
-    run_scenario: dict[str, str] = {}
+    (root / "universe.json").write_bytes(orjson.dumps({"filers": filers, "facts": universe.facts, "json_bytes": universe.json_bytes}))
     with airflow(root, env) as api:
         for scenario in SCENARIOS:
             if scenario == "new_2pct":
@@ -107,26 +106,32 @@ def measure(percent: float, workdir: Path, keep: bool = False) -> Measured:
             for dag_id, conf in RUNS[scenario]:
                 run = api.run(dag_id, conf)
                 wall = _seconds(run["end_date"]) - _seconds(run["start_date"])
-                dag_wall[scenario, dag_id] = wall
-                run_scenario[run["dag_run_id"]] = scenario
                 print(f"  {scenario:<12} {dag_id:<16} {wall:7.0f}s", flush=True)
-    if not keep:  # the logs and the usage file stay
+    if not keep:  # the logs, Airflow's database and the usage file stay: load_measured reads them
         for bulky in ("universe", "store", "pg", "redis"):
             shutil.rmtree(root / bulky, ignore_errors=True)
         (root / "warehouse.duckdb").unlink(missing_ok=True)
+    return load_measured(root, percent)
+
+
+def load_measured(root: Path, percent: float) -> Measured:
+    """A size's figures from what its run left in ``root``: the universe's counts, Airflow's
+    runs (in the order measure() triggers them) and each task's usage."""
+    universe = orjson.loads((root / "universe.json").read_bytes())
+    with sqlite3.connect(root / "airflow" / "airflow.db") as db:
+        runs = db.execute("SELECT dag_id, run_id, start_date, end_date FROM dag_run ORDER BY start_date").fetchall()
+    expected = [(scenario, dag_id) for scenario in SCENARIOS for dag_id, _ in RUNS[scenario]]
+    dag_wall, run_scenario = {}, {}
+    for (scenario, dag_id), (ran, run_id, start, end) in zip(expected, runs, strict=True):
+        assert ran == dag_id, f"{root}: run {run_id} of {ran} where {dag_id} was expected"
+        dag_wall[scenario, dag_id] = _seconds(end) - _seconds(start)
+        run_scenario[run_id] = scenario
     tasks: dict[tuple[str, str, str], Usage] = defaultdict(Usage)
-    for line in usage_file.read_bytes().splitlines():
+    for line in (root / "task_usage.jsonl").read_bytes().splitlines():
         row = orjson.loads(line)
         if row["run_id"] in run_scenario:
             tasks[run_scenario[row["run_id"]], row["dag_id"], row["task_id"]].add(row)
-    measured = Measured(percent, filers, universe.facts, universe.json_bytes, dag_wall, dict(tasks))
-    kept = {
-        **{k: getattr(measured, k) for k in ("percent", "filers", "facts", "json_bytes")},
-        "dag_wall": [[*key, wall] for key, wall in dag_wall.items()],
-        "tasks": [[*key, usage.__dict__] for key, usage in measured.tasks.items()],
-    }
-    (root / "measured.json").write_bytes(orjson.dumps(kept, option=orjson.OPT_INDENT_2))  # for a later look
-    return measured
+    return Measured(percent, universe["filers"], universe["facts"], universe["json_bytes"], dag_wall, dict(tasks))
 
 
 def _seconds(iso: str) -> float:
@@ -168,12 +173,13 @@ def report(levels: list[Measured]) -> list[str]:
 def extrapolate(small: Measured, large: Measured) -> list[str]:
     """Full-universe wall times of each scenario's DAG runs, from a line through the smallest and
     largest measured sizes: a fixed cost (task start-up, GX imports, the scheduler's polling) plus
-    a cost per filer (point 4's ratios say how far that holds). By filers, conservative: the
-    replicas are large filers (``x facts`` says how much larger than SEC's average the universe is)."""
+    a cost per unit of volume (point 4's ratios say how far that holds). The verdict scales by fact
+    values, the volume every heavy stage reads and writes, to SEC's ~110M; by filers is the upper
+    bound (the replicas are large filers, ``heavier`` times SEC's average)."""
     heavier = (large.facts / large.filers) / (FULL_UNIVERSE_FACTS / FULL_UNIVERSE)
     lines = [
-        f"extrapolated to {FULL_UNIVERSE:,} filers through {small.percent:g}% and {large.percent:g}%: "
-        f"t = fixed + per filer x filers (the replicas carry x{heavier:.1f} SEC's average facts per filer)"
+        f"extrapolated through {small.percent:g}% and {large.percent:g}% to SEC's {FULL_UNIVERSE_FACTS / 1e6:.0f}M "
+        f"facts (and, an upper bound, to {FULL_UNIVERSE:,} filers of the replicas' size, x{heavier:.1f} the average)"
     ]
     for scenario, dags, target in (
         ("refresh", SEC_DAGS, TARGET_REFRESH_S),
@@ -183,15 +189,19 @@ def extrapolate(small: Measured, large: Measured) -> list[str]:
     ):
         base = scenario.split(".")[0]
         t1, t2 = (sum(w for (s, d), w in m.dag_wall.items() if s == base and d in dags) for m in (small, large))
-        per_filer = (t2 - t1) / (large.filers - small.filers)
-        full = t2 + per_filer * (FULL_UNIVERSE - large.filers)
-        verdict = "" if target is None else f" target={target}s {'ok' if full <= target else 'MISSED'}"
+        by_facts = _line(t1, t2, small.facts, large.facts, FULL_UNIVERSE_FACTS)
+        by_filers = _line(t1, t2, small.filers, large.filers, FULL_UNIVERSE)
+        verdict = "" if target is None else f" target={target}s {'ok' if by_facts <= target else 'MISSED'}"
         lines.append(
             f"BENCH scale_{scenario} wall_{small.percent:g}pct={t1:.0f}s wall_{large.percent:g}pct={t2:.0f}s "
-            f"fixed={t2 - per_filer * large.filers:.0f}s per_filer={per_filer * 1000:.1f}ms "
-            f"full_universe={full:.0f}s{verdict}"
-        )  # fmt: skip
+            f"full_universe={by_facts:.0f}s upper_bound={by_filers:.0f}s{verdict}"
+        )
     return lines
+
+
+def _line(t1: float, t2: float, x1: float, x2: float, x: float) -> float:
+    """t at x on the line through (x1, t1) and (x2, t2)."""
+    return t2 + (t2 - t1) / (x2 - x1) * (x - x2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1,5,10", help="percentages of SEC's %d filers" % FULL_UNIVERSE)
     parser.add_argument("--workdir", type=Path, default=LOCAL_DIR / "bench-scale")
     parser.add_argument("--keep", action="store_true", help="keep each size's universe, stores and warehouse")
+    parser.add_argument("--report", action="store_true", help="only report the sizes already measured in --workdir")
     args = parser.parse_args(argv)
+    if args.report:
+        levels = [load_measured(args.workdir / f"{float(p):g}pct", float(p)) for p in args.sizes.split(",")]
+        print("\n".join(report(sorted(levels, key=lambda m: m.percent))))
+        return 0
     levels = []
     for percent in args.sizes.split(","):
         try:
