@@ -47,8 +47,8 @@ test: env bqemulator
 bench: env
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# The nightly job on universes of 1%, 5% and 10% of SEC's filers under a real scheduler (about an
-# hour on 2 cores; SIZES=1,5 for less); work files in .local/bench-scale. See bench/scale/.
+# The nightly job on universes of 1%, 5% and 10% of SEC's filers under a real scheduler (about 1.5
+# hours on 2 cores; SIZES=1,10 for less); work files in .local/bench-scale. See bench/scale/.
 SIZES ?= 1,5,10
 bench-scale: env
 	$(BIN)/python -m bench.scale --sizes $(SIZES)
