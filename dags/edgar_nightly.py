@@ -9,8 +9,9 @@ data moves on: on the raw documents (profiled while normalizing), the staged Par
 after the load, and staged vs PostgreSQL vs warehouse (reconcile). Filers are extracted and
 normalized in batches (mapped tasks; extraction in the `sec_api` pool, which shares SEC's rate
 budget between workers). A scheduled run asks only about the filers SEC's daily indexes list since
-the last run (ingest/sec/daily_index.py) and fetches only what changed (ingest/sec/extract.py). When the load changed rows, `announce` updates the `edgar_loaded`
-asset, which schedules `warehouse_build`.
+the last run (ingest/sec/daily_index.py) and fetches only what changed (ingest/sec/extract.py).
+When the load changed rows, `announce` updates the `edgar_loaded` asset, which schedules
+`warehouse_build`.
 Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
 `--conf '{"filed_from": "2026-01-01", "filed_to": "2026-01-31"}'`, `--conf '{"full_refresh": true}'`,
 `--conf '{"bulk": true}'` (full refresh from SEC's nightly bulk zips).

@@ -81,9 +81,9 @@ def plan_batches(
 def _filed_or_unseen(settings: Settings, universe: list[str], day: date) -> list[str]:
     with connect(settings) as conn:
         covered = covered_through(conn, settings.source_mode, FEED)
+        if covered is None:
+            return universe
         known = known_filers(conn, settings.source_mode, universe)
-    if covered is None:
-        return universe
     try:
         with open_endpoints(settings) as endpoints, SecClient(settings) as client:
             filed = filers_since(client, endpoints.daily_index, covered, day)

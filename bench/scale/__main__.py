@@ -153,12 +153,17 @@ def report(levels: list[Measured]) -> list[str]:
             )  # fmt: skip
     small, large = levels[0], levels[-1]
     lines.append("")
+    slow, heavy, growing = [], [], []
     for key in keys:
         if key not in small.tasks or key not in large.tasks:
             continue
         a, b = small.tasks[key], large.tasks[key]
         ratio = b.wall_s / a.wall_s if a.wall_s else float("nan")
         growth = b.peak_rss_bytes / a.peak_rss_bytes
+        name = ".".join(key)
+        slow += [f"{name} {ratio:.1f}"] if ratio > TARGET_RATIO else []
+        heavy += [f"{name} {b.peak_rss_bytes / GB:.1f}GB"] if b.peak_rss_bytes > TARGET_RSS else []
+        growing += [f"{name} x{growth:.1f}"] if growth > TARGET_RSS_GROWTH else []
         ok = ratio <= TARGET_RATIO and b.peak_rss_bytes <= TARGET_RSS and growth <= TARGET_RSS_GROWTH
         lines.append(
             f"BENCH scale_{key[0]}.{key[1]}.{key[2]} wall_{small.percent:g}pct={a.wall_s:.1f}s "
@@ -166,7 +171,14 @@ def report(levels: list[Measured]) -> list[str]:
             f"peak_rss_{large.percent:g}pct={b.peak_rss_bytes / GB:.2f}GB rss_growth={growth:.2f} "
             f"target_rss=4GB,{TARGET_RSS_GROWTH} {'ok' if ok else 'MISSED'}"
         )  # fmt: skip
-    lines += ["", *extrapolate(small, large)]
+    lines += [
+        "",
+        f"time ratio over {TARGET_RATIO}: {', '.join(slow) or 'none'}",
+        f"peak RSS over 4GB at {large.percent:g}%: {', '.join(heavy) or 'none'}",
+        f"peak RSS grown over {TARGET_RSS_GROWTH:g}x since {small.percent:g}%: {', '.join(growing) or 'none'}",
+        "",
+        *extrapolate(small, large),
+    ]
     return lines
 
 

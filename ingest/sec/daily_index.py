@@ -34,7 +34,8 @@ def filers_in_index(body: bytes) -> set[str]:
     """The 10-digit CIKs of the filings a master index lists."""
     lines = body.decode("latin-1").splitlines()
     start = next((n + 1 for n, line in enumerate(lines) if line.startswith(_RULE)), len(lines))
-    return {fields[0].strip().zfill(10) for line in lines[start:] if len(fields := line.split("|")) == 5 and fields[0].strip().isdigit()}
+    rows = (line.split("|") for line in lines[start:])
+    return {fields[0].strip().zfill(10) for fields in rows if len(fields) == 5 and fields[0].strip().isdigit()}
 
 
 def filers_since(client: SecClient, index_url, covered_through: date, today: date) -> set[str]:

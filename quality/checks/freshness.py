@@ -41,13 +41,10 @@ def latest_filed_sql(table: str, date_column: str = "filed_date") -> str:
     return f"SELECT cik, max({sql_name(date_column)}) AS latest_filed FROM {table} GROUP BY cik"
 
 
-def latest_periodic_filings(filings: pa.Table) -> pa.Table:
-    """The periodic XBRL filings of a filings index dated on their company's latest such day:
-    all freshness_frame reads of an index, so a large one can be reduced file by file."""
-    periodic = filings.filter(_periodic(filings))
-    latest = periodic.group_by("cik").aggregate([("filing_date", "max")])
-    joined = periodic.join(latest, "cik")
-    return joined.filter(pc.equal(joined["filing_date"], joined["filing_date_max"])).drop_columns(["filing_date_max"])
+def periodic_filings(filings: pa.Table) -> pa.Table:
+    """The rows and columns of a filings index that freshness_frame reads (periodic XBRL
+    filings), so a large index can be reduced file by file as it is read."""
+    return filings.filter(_periodic(filings)).select(["cik", "form", "is_xbrl", "filing_date"])
 
 
 def _periodic(filings: pa.Table) -> pa.ChunkedArray:

@@ -1,4 +1,4 @@
-"""Rows of a staged dataset over the whole zone, from the Parquet footers (no row is read)."""
+"""Rows of a staged dataset over the whole zone: every file is fetched, only its Parquet footer parsed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from ingest.zones.staged import staged_keys
 from ingest.zones.store import ObjectStore
+from quality.checks.postgres_state import table_frame
 
 
 def zone_rows(store: ObjectStore, dataset: str) -> int:
@@ -18,11 +19,5 @@ def zone_rows(store: ObjectStore, dataset: str) -> int:
 
 def counts_frame(rows: Mapping[str, int], previous: Mapping[str, int]) -> pd.DataFrame:
     """dataset, row_count, previous_row_count, change (null where no passing run counted it)."""
-    frame = pd.DataFrame(
-        {
-            "dataset": list(rows),
-            "row_count": pd.array(list(rows.values()), dtype="Int64"),
-            "previous_row_count": pd.array([previous.get(d) for d in rows], dtype="Int64"),
-        }
-    )
+    frame = table_frame(rows, previous).rename(columns={"table": "dataset"})
     return frame.assign(change=(frame["row_count"] / frame["previous_row_count"] - 1).astype("Float64"))
