@@ -168,16 +168,12 @@ def reconcile_facts(run_id: str, settings: Settings | None = None) -> Gate:
 
 
 def gate_warehouse(run_id: str, settings: Settings | None = None) -> Gate:
-    """Gate the mart fct_financial_statements (companies checked against dim_company)."""
+    """Gate the mart fct_financial_statements, in parts of whole companies (each checked against
+    dim_company): every check is within a company, so no part needs another."""
     settings = settings or Settings()
     warehouse = WarehouseReader(settings)
-    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "fct_financial_statements"))
-    companies = _ciks(warehouse, MARTS_SCHEMA, "dim_company")
-    store = open_store(settings.storage_url)
-    with connect(settings) as conn:
-        suite = suites.financial_statements(company_ciks=companies)
-        result = _recorded(conn, lambda: run_gate("warehouse", suite, frame, store=store, run_id=run_id))
-    return Gate(suites=(_outcome(result),))
+    suite = suites.financial_statements(company_ciks=_ciks(warehouse, MARTS_SCHEMA, "dim_company"))
+    return Gate(suites=(_mart_in_parts(settings, warehouse, "fct_financial_statements", suite, run_id),))
 
 
 def gate_cache(run_id: str, settings: Settings | None = None) -> Gate:
@@ -196,14 +192,9 @@ def gate_cache(run_id: str, settings: Settings | None = None) -> Gate:
 
 
 def gate_market_data(run_id: str, settings: Settings | None = None) -> Gate:
-    """Gate the mart fct_market_data (strict)."""
+    """Gate the mart fct_market_data (strict), in parts of whole companies."""
     settings = settings or Settings()
-    warehouse = WarehouseReader(settings)
-    frame = warehouse.frame(select_sql(warehouse, MARTS_SCHEMA, "fct_market_data"))
-    store = open_store(settings.storage_url)
-    with connect(settings) as conn:
-        result = _recorded(conn, lambda: run_gate("warehouse", suites.market_data(), frame, store=store, run_id=run_id))
-    return Gate(suites=(_outcome(result),))
+    return Gate(suites=(_mart_in_parts(settings, WarehouseReader(settings), "fct_market_data", suites.market_data(), run_id),))
 
 
 def check_sign_flips(run_id: str, settings: Settings | None = None) -> Gate:
@@ -277,6 +268,52 @@ def gate_price_gaps(run_id: str, exchanges: Mapping[str, str | None], settings: 
     return _monitor(
         settings, [lambda: run_gate("monitor", suites.price_gaps(), frame, store=store, run_id=run_id)], "price gaps"
     )
+
+
+def _mart_in_parts(settings: Settings, warehouse: WarehouseReader, mart: str, suite: suites.Suite,
+                   run_id: str) -> SuiteOutcome:  # fmt: skip
+    """Validate ``mart`` in parts of about GATE_PART_ROWS rows of whole
+    companies, each part read from the warehouse only when it is validated: what the gate holds is
+    one part, whatever the mart's size. An empty mart is validated once, empty."""
+    store = open_store(settings.storage_url)
+    rows = 0
+    with connect(settings) as conn:
+        for part, ciks in enumerate(company_parts(warehouse, mart)):
+            # The part is read inside the gate, so it is garbage once the gate returns.
+            sql = part_sql(warehouse, mart)
+            result = _recorded(
+                conn,
+                lambda: run_gate("warehouse", suite, warehouse.frame(sql, [ciks]), store=store, run_id=run_id, part=part),
+            )
+            rows += result.row_count
+            gc.collect()  # see gate_staged: GX's reference cycles hold each part's frame
+    return SuiteOutcome(suite=suite.name, rows=rows, result=store.uri(f"quality/warehouse/run_id={run_id}/{suite.name}/"))
+
+
+def company_parts(warehouse: WarehouseReader, mart: str) -> Iterator[list[str]]:
+    """The mart's companies (cik, '' for rows without one, which part_sql matches) in groups of
+    about GATE_PART_ROWS rows, in cik order; one empty group for an empty mart."""
+    counts = warehouse.query(company_rows_sql(warehouse, mart))
+    group: list[str] = []
+    rows = 0
+    for cik, n in zip(counts["cik"].to_pylist(), counts["n"].to_pylist(), strict=True):
+        group.append(cik)
+        rows += n
+        if rows >= GATE_PART_ROWS:
+            yield group
+            group, rows = [], 0
+    if group or not counts.num_rows:
+        yield group
+
+
+def company_rows_sql(warehouse: WarehouseReader, mart: str) -> str:
+    """(cik, n): the mart's rows per company, '' for rows without a cik."""
+    return f"SELECT COALESCE(cik, '') AS cik, COUNT(*) AS n FROM {warehouse.table(MARTS_SCHEMA, mart)} GROUP BY 1 ORDER BY 1"
+
+
+def part_sql(warehouse: WarehouseReader, mart: str) -> str:
+    """The mart's rows of the companies given as the one parameter, a list ('' for no cik)."""
+    return f"SELECT * FROM {warehouse.table(MARTS_SCHEMA, mart)} WHERE COALESCE(cik, '') IN (SELECT * FROM UNNEST(?))"
 
 
 def price_days_sql(warehouse: WarehouseReader) -> str:

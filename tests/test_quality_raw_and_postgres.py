@@ -316,9 +316,10 @@ def test_bigquery_reader_qualifies_tables_like_dbt_and_its_sql_parses():
 
     # Every query the warehouse gates run, as they build it for BigQuery.
     queries = {
-        "gate_warehouse": gates.select_sql(bigquery, MARTS_SCHEMA, "fct_financial_statements"),
+        "gate_warehouse parts": gates.company_rows_sql(bigquery, "fct_financial_statements"),
+        "gate_warehouse": gates.part_sql(bigquery, "fct_financial_statements"),
         "gate_warehouse companies": gates.select_sql(bigquery, MARTS_SCHEMA, "dim_company", "DISTINCT cik"),
-        "gate_market_data": gates.select_sql(bigquery, MARTS_SCHEMA, "fct_market_data"),
+        "gate_market_data": gates.part_sql(bigquery, "fct_market_data"),
         "gate_price_gaps": gates.price_days_sql(bigquery),
         "reconcile_facts": aggregate_sql(bigquery.table(RAW_SCHEMA, "edgar_facts")),
         "gate_freshness latest": latest_filed_sql(bigquery.table(MARTS_SCHEMA, "fct_financial_statements")),
@@ -331,6 +332,7 @@ def test_bigquery_reader_qualifies_tables_like_dbt_and_its_sql_parses():
         (table,) = tree.find_all(exp.Table)
         tables[name] = (table.catalog, table.db, table.name)
     assert tables == {
+        "gate_warehouse parts": ("edgarflow-offline", "edgarflow_marts", "fct_financial_statements"),
         "gate_warehouse": ("edgarflow-offline", "edgarflow_marts", "fct_financial_statements"),
         "gate_warehouse companies": ("edgarflow-offline", "edgarflow_marts", "dim_company"),
         "gate_market_data": ("edgarflow-offline", "edgarflow_marts", "fct_market_data"),

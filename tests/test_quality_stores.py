@@ -220,7 +220,7 @@ def test_staged_gate_task_quarantines_records_and_alerts(env, tmp_path, monkeypa
     ]  # fmt: skip
 
 
-def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse):
+def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse, monkeypatch):
     settings, _, table, conn = env
     assert gates.reconcile_facts("task-recon", settings).suite("reconcile_facts").rows == 3
     # A warehouse with the three companies' marts as the session's dbt build made them, and Tesla's filings index.
@@ -239,7 +239,18 @@ def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse):
             con.execute(f"CREATE TABLE marts.{mart} AS SELECT * FROM built.marts.{mart} WHERE cik IN ?", [list(CIKS)])
         (rows,) = con.execute("SELECT count(*) FROM marts.fct_financial_statements").fetchone()
 
+    # In parts of whole companies, read one at a time: a part per company here.
+    monkeypatch.setattr(gates, "GATE_PART_ROWS", 1)
     assert rows > 0 and gates.gate_warehouse("task-wh", own).suite("fct_financial_statements").rows == rows
+    assert [store.exists(f"quality/warehouse/run_id=task-wh/fct_financial_statements/part-{n:05d}/result.json")
+            for n in range(4)] == [True, True, True, False]  # fmt: skip
+    # A row without a company belongs to no company's part, yet is still validated.
+    with duckdb.connect(str(own.duckdb_path)) as con:
+        con.execute("INSERT INTO marts.fct_financial_statements SELECT * REPLACE (NULL AS cik) FROM marts.fct_financial_statements LIMIT 1")
+    with pytest.raises(GateFailed, match=r"expect_column_values_to_not_be_null\(cik\)"):
+        gates.gate_warehouse("task-wh-null", own)
+    with duckdb.connect(str(own.duckdb_path)) as con:
+        con.execute("DELETE FROM marts.fct_financial_statements WHERE cik IS NULL")
     # A monitor: the sample's Tesla companyfacts stop in 2022, which is reported, not raised.
     fresh = gates.gate_freshness("task-fresh", CIKS, own)
     assert (fresh.success, fresh.blocking, fresh.outcome) == (False, False, "WARNING (alerted, not blocking)")
@@ -251,7 +262,7 @@ def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse):
     ).fetchall()
     assert outcomes == [
         ("reconcile_facts", True),
-        ("fct_financial_statements", True),
+        *[("fct_financial_statements", True)] * 3,
         ("completeness", True),
         ("freshness", False),
     ]
