@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+from pathlib import Path
 
 import orjson
 import pytest
@@ -110,7 +111,8 @@ def test_throttling_is_retried_and_user_agent_declared(tmp_path, sample):
 
 
 def test_primary_documents_land_with_their_metadata(tmp_path, sample):
-    shutil.copytree(SAMPLE / "edgar" / "xbrl", sample / "edgar" / "xbrl")
+    documents = Path("edgar", "documents", f"CIK{APPLE}")
+    shutil.copytree(SAMPLE / documents, sample / documents, dirs_exist_ok=True)
     store = LocalStore(tmp_path / "store")
     # Apple's 10-K for FY2024 (filed 2024-11-01) and 10-Q for 2025-03-29 are in the sample; the
     # 10-Q filed between them is not (the replay server answers 404, as SEC does for a missing document).
@@ -124,8 +126,8 @@ def test_primary_documents_land_with_their_metadata(tmp_path, sample):
         ["000032019325000008", "aapl-20241228.htm"]
     ]
     ten_k = extraction.documents[1]
-    body = sample_bytes("edgar/xbrl/edgartools_Apple.10-K_inline.html")
     name = f"CIK{APPLE}/0000320193-24-000123/aapl-20240928.htm"
+    body = sample_bytes(f"edgar/documents/{name}")
     assert ten_k["key"] == raw_key("sec", "filing_documents", DAY, name, body)
     assert read_raw(store, ten_k["key"]) == body
     meta = orjson.loads(store.get(ten_k["metadata"]))

@@ -229,28 +229,94 @@ def test_standalone_command() -> None:
         proc.wait(timeout=10)
 
 
-@pytest.mark.parametrize(
-    ("url_path", "file"),
-    [
-        (
-            "/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm",
-            "edgar/xbrl/edgartools_Apple.10-K_inline.html",
-        ),
-        (
-            "/Archives/edgar/data/320193/000032019325000057/aapl-20250329.htm",
-            "edgar/xbrl/edgartools_aapl-20250329_10Q_inline.htm",
-        ),
-        (
-            "/Archives/edgar/data/1045810/000104581024000144/nvda-20240607.htm",
-            "edgar/xbrl/truealpha_NVDA_8K_SPLIT_000104581024000144.html",
-        ),
-    ],
-)
-def test_serves_bundled_primary_documents_at_their_archive_paths(
-    server: ReplayServer, url_path: str, file: str
+# Every primary document in the sample (edgar/documents/CIK##########/<accession>/<name>.gz): CIK, accession, name.
+DOCUMENTS = [
+    ("0000320193", "0000320193-24-000123", "aapl-20240928.htm"),  # Apple 10-K FY2024
+    ("0000320193", "0000320193-25-000057", "aapl-20250329.htm"),  # Apple 10-Q
+    ("0001045810", "0001045810-23-000017", "nvda-20230129.htm"),  # NVIDIA 10-K FY2023
+    ("0001045810", "0001045810-24-000029", "nvda-20240128.htm"),  # NVIDIA 10-K FY2024
+    ("0001045810", "0001045810-24-000144", "nvda-20240607.htm"),  # NVIDIA 8-K (stock split)
+    ("0001045810", "0001045810-25-000023", "nvda-20250126.htm"),  # NVIDIA 10-K FY2025
+    ("0001108524", "0001108524-25-000006", "crm-20250131.htm"),  # Salesforce 10-K FY2025
+    ("0001318605", "0001628280-24-002390", "tsla-20231231.htm"),  # Tesla 10-K FY2023
+    ("0001318605", "0001628280-25-003063", "tsla-20241231.htm"),  # Tesla 10-K FY2024
+]
+
+
+def archive_path(cik: str, accession: str, name: str) -> str:
+    """SEC's www.sec.gov path of a filing document: CIK without leading zeros, accession without dashes."""
+    return f"/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/{name}"
+
+
+def test_documents_list_covers_the_sample() -> None:
+    on_disk = {p.relative_to(SAMPLE / "edgar/documents").as_posix() for p in (SAMPLE / "edgar/documents").rglob("*.gz")}
+    assert on_disk == {f"CIK{cik}/{accession}/{name}.gz" for cik, accession, name in DOCUMENTS}
+
+
+@pytest.mark.parametrize(("cik", "accession", "name"), DOCUMENTS, ids=[d[2] for d in DOCUMENTS])
+def test_serves_primary_documents_at_their_archive_paths(
+    server: ReplayServer, cik: str, accession: str, name: str
 ) -> None:
-    response = requests.get(server.base_url + url_path)
+    response = requests.get(server.base_url + archive_path(cik, accession, name), headers=IDENTITY)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html"
-    assert response.content == stored(file)
+    assert "Content-Encoding" not in response.headers
+    assert response.content == stored(f"edgar/documents/CIK{cik}/{accession}/{name}")
     assert b"<ix:nonNumeric" in response.content  # inline XBRL, as filed
+
+
+def test_primary_document_goes_out_as_stored_when_client_accepts_gzip(server: ReplayServer) -> None:
+    cik, accession, name = DOCUMENTS[0]
+    url = server.base_url + archive_path(cik, accession, name)
+    response = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.raw.read(decode_content=False) == (
+        SAMPLE / f"edgar/documents/CIK{cik}/{accession}/{name}.gz"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "url_path",
+    [
+        "/Archives/edgar/data/320193/000032019324000999/aapl-20240928.htm",  # unknown accession
+        "/Archives/edgar/data/320193/000032019325000057/aapl-20240928.htm",  # another filing's document
+        "/Archives/edgar/data/1045810/000032019324000123/aapl-20240928.htm",  # another filer
+        "/Archives/edgar/data/320193/000032019324000123/aapl-20240929.htm",  # unknown name
+        "/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm.gz",  # the stored file is no URL
+        "/Archives/edgar/data/0000320193/000032019324000123/aapl-20240928.htm",  # CIK zero-padded
+        "/Archives/edgar/data/320193/0000320193-24-000123/aapl-20240928.htm",  # accession with dashes
+        "/Archives/edgar/data/320193/000032019324000123/aapl%2D20240928%2Ehtm%00",  # NUL
+        "/Archives/edgar/data/320193/000032019324000123/aapl 20240928.htm",  # unsafe characters
+        "/Archives/edgar/data/320193/000032019324000123/..%2F000032019324000123%2Faapl-20240928.htm",
+        "/Archives/edgar/data/320193/000032019324000123/../000032019324000123/aapl-20240928.htm",
+        "/Archives/edgar/data/320193/000032019324000123/.",
+        "/Archives/edgar/data/320193/000032019324000123/..",
+        "/Archives/edgar/data/320193/000032019324000123/.aapl-20240928.htm",
+        "/Archives/edgar/data/320193/000032019324000123/",
+    ],
+)
+def test_unknown_or_unsafe_document_paths_get_404(server: ReplayServer, url_path: str) -> None:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)  # sends the path as written, dots and all
+    conn.request("GET", url_path.replace(" ", "%20"))
+    response = conn.getresponse()
+    assert response.status == 404
+    assert response.headers["Content-Type"] == "application/xml"
+    assert b"<Code>NoSuchKey</Code>" in response.read()
+    conn.close()
+
+
+def test_documents_served_plain_and_unsafe_names_never(tmp_path: Path) -> None:
+    folder = tmp_path / "edgar/documents/CIK0000320193/0000320193-24-000123"
+    folder.mkdir(parents=True)
+    body = stored("edgar/documents/CIK0000320193/0000320193-24-000123/aapl-20240928.htm")
+    (folder / "aapl-20240928.htm").write_bytes(body)  # uncompressed, as EDGARFLOW_SAMPLE_DIR may hold it
+    for unsafe in ("aapl 20240928.htm", "aapl~20240928.htm", "aapl$.htm", ".aapl.htm"):
+        (folder / unsafe).write_bytes(body)
+    with ReplayServer(tmp_path) as srv:
+        base = srv.base_url + "/Archives/edgar/data/320193/000032019324000123/"
+        ok = requests.get(base + "aapl-20240928.htm", headers={"Accept-Encoding": "gzip"})
+        assert ok.status_code == 200 and "Content-Encoding" not in ok.headers
+        assert ok.headers["Content-Type"] == "text/html" and ok.content == body
+        for unsafe in ("aapl%2020240928.htm", "aapl~20240928.htm", "aapl%24.htm", ".aapl.htm"):
+            assert requests.get(base + unsafe).status_code == 404

@@ -5,10 +5,10 @@ loopback, so sample runs and tests exercise the same client code as live runs.
 One server answers every path; clients point all their base URLs at it. It also
 serves SEC's nightly bulk archives (companyfacts.zip, submissions.zip), ready-made
 in the sample's edgar/bulk/ or zipped from the sample on first request, and the
-bundled primary documents of a few real filings at their www.sec.gov archive
-paths (ARCHIVE_DOCUMENTS). Faults
-(throttling, outages, slow or broken answers) can be switched on per instance,
-and every request is recorded so tests can check rate and headers.
+primary documents of filings (edgar/documents/CIK##########/<accession>/<name>)
+at their www.sec.gov Archives paths. Faults (throttling, outages, slow or broken
+answers) can be switched on per instance, and every request is recorded so tests
+can check rate and headers.
 
     with ReplayServer("data/sample", faults=Faults(throttle=2)) as srv:
         requests.get(f"{srv.base_url}/submissions/CIK0000320193.json")
@@ -38,8 +38,9 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
-# URL path -> file in the sample layout. Only names matching these patterns are
-# served, so stray files in the sample folders are never reachable.
+# URL path -> file in the sample layout, the template filled with the pattern's groups (positional
+# and named). Only names matching these patterns are served, so stray files in the sample folders
+# are never reachable.
 ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/api/xbrl/companyfacts/(CIK\d{10}\.json)"), "edgar/companyfacts/{}"),
     (re.compile(r"/submissions/(CIK\d{10}(?:-submissions-\d{3})?\.json)"), "edgar/submissions/{}"),
@@ -47,17 +48,17 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/v8/finance/chart/([A-Za-z0-9.^=-]{1,20})"), "market/yahoo_chart_api/{}.json"),
     # SEC's daily indexes, kept flat: edgar/daily-index/master.20261201.idx (none in the bundled sample).
     (re.compile(r"/Archives/edgar/daily-index/\d{4}/QTR[1-4]/(master\.\d{8}\.idx)"), "edgar/daily-index/{}"),
+    # A filing's primary document: /Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm is
+    # edgar/documents/CIK0000320193/0000320193-24-000123/aapl-20240928.htm. The CIK has no leading
+    # zeros and the accession no dashes, as SEC writes them; names are of safe characters only.
+    (
+        re.compile(
+            r"/Archives/edgar/data/(?P<cik>[1-9]\d{0,9})/(?P<filer>\d{10})(?P<year>\d{2})(?P<seq>\d{6})"
+            r"/(?P<name>(?!\.)[A-Za-z0-9._-]+(?<!\.gz))"  # no dot files ('.', '..'); the stored .gz is no URL
+        ),
+        "edgar/documents/CIK{cik:0>10}/{filer}-{year}-{seq}/{name}",
+    ),
 )
-
-# Primary documents of real filings, bundled under edgar/xbrl with the names their source
-# repositories gave them: www.sec.gov archive path -> sample file.
-ARCHIVE_DOCUMENTS = {
-    "/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm": "edgar/xbrl/edgartools_Apple.10-K_inline.html",
-    "/Archives/edgar/data/320193/000032019325000057/aapl-20250329.htm":
-        "edgar/xbrl/edgartools_aapl-20250329_10Q_inline.htm",
-    "/Archives/edgar/data/1045810/000104581024000144/nvda-20240607.htm":
-        "edgar/xbrl/truealpha_NVDA_8K_SPLIT_000104581024000144.html",
-}
 
 # SEC's nightly bulk archives, built from the sample on first request: path -> (folder, member names).
 BULK_ARCHIVES = {
@@ -272,11 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _locate(sample_dir: Path, path: str) -> Path | None:
     """The sample file behind a URL path: the .gz copy if stored, else the plain one."""
-    if path in ARCHIVE_DOCUMENTS:
-        return _stored(sample_dir / ARCHIVE_DOCUMENTS[path])
     for pattern, template in ROUTES:
         if m := pattern.fullmatch(path):
-            return _stored(sample_dir / template.format(m.group(1)))
+            return _stored(sample_dir / template.format(*m.groups(), **m.groupdict()))
     return None
 
 
