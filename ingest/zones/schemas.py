@@ -81,4 +81,82 @@ PRICES = pa.schema(
     ]
 )
 
-BY_DATASET = {"facts": FACTS, "companies": COMPANIES, "filings": FILINGS, "prices": PRICES}
+# Filing text (ingest/text/): one row per filing and section of a periodic report's primary
+# document. ``item`` is the 10-K item ("1A", "7") or, for a 10-Q, part and item ("I-2", "II-1A");
+# ``covers`` every item a combined heading names ("Items 1 and 2": ["1", "2"]). ``text`` is the
+# prose, ``table_text`` the section's tables (cells " | ", rows one per line), kept apart.
+# ``headings``: the emphasized sub-headings of the section (the risk factors' titles in 1A).
+SECTIONS = pa.schema(
+    [
+        ("cik", pa.string()),
+        ("accession_number", pa.string()),
+        ("form", pa.string()),
+        ("filing_date", pa.date32()),
+        ("item", pa.string()),
+        ("covers", pa.list_(pa.string())),
+        ("title", pa.string()),
+        ("position", pa.int32()),
+        ("text", pa.large_string()),
+        ("table_text", pa.large_string()),
+        ("char_count", pa.int64()),
+        ("word_count", pa.int64()),
+        ("headings", pa.list_(pa.string())),
+    ]
+)
+
+# One row per primary document read for sections: what came out, and why a filing is flagged
+# (no item headings, item 1A or 7 missing or implausibly short) when its sections are not usable.
+FILING_TEXTS = pa.schema(
+    [
+        ("cik", pa.string()),
+        ("accession_number", pa.string()),
+        ("form", pa.string()),
+        ("filing_date", pa.date32()),
+        ("report_date", pa.date32()),
+        ("primary_document", pa.string()),
+        ("raw_key", pa.string()),
+        ("sections", pa.int32()),
+        ("char_count", pa.int64()),
+        ("flag", pa.string()),
+    ]
+)
+
+# One row per 10-K (ingest/text/stage.py), known as of its filing date: Risk Factors (1A) and
+# MD&A (7) measured, and compared with the same filer's previous 10-K (filed before it), as in
+# Cohen, Malloy and Nguyen's "Lazy Prices". Formulas in ingest/text/signals.py and the mart's docs.
+TEXT_SIGNALS = pa.schema(
+    [
+        ("cik", pa.string()),
+        ("accession_number", pa.string()),
+        ("form", pa.string()),
+        ("filing_date", pa.date32()),
+        ("previous_accession_number", pa.string()),
+        ("risk_factors_chars", pa.int64()),
+        ("mda_chars", pa.int64()),
+        ("risk_factors_words", pa.int64()),
+        ("mda_words", pa.int64()),
+        ("previous_risk_factors_chars", pa.int64()),
+        ("previous_mda_chars", pa.int64()),
+        ("risk_factors_cosine", pa.float64()),
+        ("risk_factors_jaccard", pa.float64()),
+        ("mda_cosine", pa.float64()),
+        ("mda_jaccard", pa.float64()),
+        ("risk_headings", pa.int32()),
+        ("risk_headings_added_count", pa.int32()),
+        ("risk_headings_removed_count", pa.int32()),
+        ("risk_headings_added", pa.list_(pa.string())),
+        ("risk_headings_removed", pa.list_(pa.string())),
+        ("risk_factors_fog", pa.float64()),
+        ("mda_fog", pa.float64()),
+    ]
+)
+
+BY_DATASET = {
+    "facts": FACTS,
+    "companies": COMPANIES,
+    "filings": FILINGS,
+    "prices": PRICES,
+    "sections": SECTIONS,
+    "filing_texts": FILING_TEXTS,
+    "text_signals": TEXT_SIGNALS,
+}

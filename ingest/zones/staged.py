@@ -42,5 +42,5 @@ def write_staged(store: ObjectStore, dataset: str, cik: str, table: pa.Table) ->
     return key
 
 
-def read_staged(store: ObjectStore, key: str) -> pa.Table:
-    return pq.read_table(io.BytesIO(store.get(key)))
+def read_staged(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(io.BytesIO(store.get(key)), columns=columns)

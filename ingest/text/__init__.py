@@ -1,0 +1,1 @@
+"""Filing text: clean text and sections of primary documents, text signals, search."""
