@@ -10,11 +10,15 @@ after the load, and staged vs PostgreSQL vs warehouse (reconcile). Filers are ex
 normalized in batches (mapped tasks; extraction in the `sec_api` pool, which shares SEC's rate
 budget between workers). A scheduled run asks only about the filers SEC's daily indexes list since
 the last run (ingest/sec/daily_index.py) and fetches only what changed (ingest/sec/extract.py).
+The primary documents of new 10-K and 10-Q filings land with them and `normalize` stages their
+sections (ingest/text/), loaded into PostgreSQL's full-text index and the warehouse.
 When the load changed rows, `announce` updates the `edgar_loaded` asset, which schedules
 `warehouse_build`.
 Manual runs: `airflow dags trigger edgar_nightly --conf '{"tickers": ["AAPL"]}'`,
 `--conf '{"filed_from": "2026-01-01", "filed_to": "2026-01-31"}'`, `--conf '{"full_refresh": true}'`,
-`--conf '{"bulk": true}'` (full refresh from SEC's nightly bulk zips).
+`--conf '{"bulk": true}'` (full refresh from SEC's nightly bulk zips),
+`--conf '{"filed_from": "2023-01-01", "filed_to": "2025-12-31", "documents_only": true}'` (land and
+section the primary documents of a date range: a filing-text backfill).
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ def _nightly():
                             description="Optional. Only filers with a filing on or after this date, e.g. 2026-01-01."),
         "filed_to": Param(None, type=["null", "string"], format="date",
                           description="Optional. Only filers with a filing on or before this date, e.g. 2026-01-31."),
+        "documents_only": Param(False, type="boolean",
+                                description="Only the primary documents of filings within filed_from..filed_to "
+                                            "(a filing-text backfill): companyfacts are not fetched."),
         "batch_size": Param(EDGAR_BATCH_SIZE, type="integer", minimum=1,
                             description=f"Filers per extract task, a whole number of at least 1, e.g. {EDGAR_BATCH_SIZE}."),
     },
@@ -88,7 +95,7 @@ def edgar_nightly():
     def extract(batch, params=None, dag_run=None, run_id=None):
         return _nightly().extract(
             batch, run_day(dag_run), run_id, full_refresh=params["full_refresh"], bulk=params["bulk"],
-            filed_from=params["filed_from"], filed_to=params["filed_to"],
+            filed_from=params["filed_from"], filed_to=params["filed_to"], documents_only=params["documents_only"],
         )  # fmt: skip
 
     @task

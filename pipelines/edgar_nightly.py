@@ -25,6 +25,7 @@ from ingest.sec.stage import stage_edgar
 from ingest.sec.state import SourceState
 from ingest.sec.universe import sample_ciks, select, ticker_map
 from ingest.settings import Settings
+from ingest.text.stage import stage_texts
 from ingest.zones.manifests import manifest_key, read_manifest, write_manifest
 from ingest.zones.raw import Landed
 from ingest.zones.staged import staged_cik
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 DAG_ID = "edgar_nightly"
 # Parents before children: filings and facts reference companies.
-PG_LOAD_ORDER = ("companies", "filings", "facts")
+PG_LOAD_ORDER = ("companies", "filings", "facts", "sections")
 
 
 def plan_batches(
@@ -120,17 +121,19 @@ def extract(
     filed_from: str | None = None,
     filed_to: str | None = None,
     bulk: bool = False,
+    documents_only: bool = False,
 ) -> Extracted:
     """Land what changed for the batch's filers (see ingest/sec/extract.py for the modes).
 
     ``bulk``: a full refresh from SEC's nightly companyfacts.zip and submissions.zip instead of
-    two or more requests per filer.
+    two or more requests per filer. ``documents_only``: the filed range's primary documents, no
+    companyfacts (a text backfill).
     """
     settings = Settings()
     store = open_store(settings.storage_url)
     ciks = read_manifest(store, batch.manifest)
     day = date.fromisoformat(ingest_date)
-    mode = Mode(full_refresh or bulk, _date(filed_from), _date(filed_to))
+    mode = Mode(full_refresh or bulk, _date(filed_from), _date(filed_to), documents_only)
     with connect(settings) as conn:
         known = SourceState() if mode.full_refresh else load_state(conn, settings.source_mode, ciks)
     with open_endpoints(settings) as endpoints:
@@ -172,11 +175,17 @@ def _date(value: str | None) -> date | None:
 
 
 def normalize(extracted: Extracted, run_id: str) -> Staged:
-    """Stage the batch's landed objects; bad filers are quarantined with their bytes and recorded."""
+    """Stage the batch's landed objects and the sections of its landed documents; bad filers and
+    unreadable documents are quarantined with their bytes and recorded."""
     settings = Settings()
     store = open_store(settings.storage_url)
-    landed = [Landed(**x) for x in read_manifest(store, extracted.manifest)["landed"]]
-    staging = stage_edgar(store, landed, run_id)
+    extraction = read_manifest(store, extracted.manifest)
+    staging = stage_edgar(store, [Landed(**x) for x in extraction["landed"]], run_id)
+    texts = stage_texts(store, extraction["documents"], run_id)
+    for dataset, keys in texts.staged.items():
+        staging.staged[dataset].extend(keys)
+        staging.rows[dataset] += texts.rows[dataset]
+    staging.quarantined += texts.quarantined
     if staging.quarantined:
         with connect(settings) as conn:
             _record_quarantined(conn, run_id, staging.quarantined, "key")

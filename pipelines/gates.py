@@ -23,7 +23,7 @@ from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA, RAW_TABLES
 from ingest.yahoo.trading_calendar import gaps
 from ingest.zones import schemas
 from ingest.zones.profiles import read_profiles
-from ingest.zones.staged import read_staged, staged_key, staged_keys
+from ingest.zones.staged import read_staged, staged_cik, staged_key, staged_keys
 from ingest.zones.store import ObjectStore, open_store
 from pipelines import edgar_nightly, market_daily
 from pipelines.payloads import Batch, Fetched, Gate, Staged, SuiteOutcome
@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 # Rows per part of a staged dataset validated in parts: what a staged gate holds in memory (as
 # Arrow, then GX's pandas frame) is one part, whatever the run's size.
 GATE_PART_ROWS = 1_000_000
+# Filers per part of the filing text gate; sections are read without their text.
+TEXT_PART_FILERS = 2_000
+SECTION_GATE_COLUMNS = ["cik", "accession_number", "form", "filing_date", "item", "covers", "title", "char_count", "word_count"]
 STAGED_SUITES = {
     "companies": suites.staged_companies,
     "filings": suites.staged_filings,
@@ -78,7 +81,8 @@ def gate_raw(run_id: str, settings: Settings | None = None) -> Gate:
 def gate_staged(run_id: str, stagings: list[Staged], settings: Settings | None = None) -> Gate:
     """Gate the staged files this run wrote, each dataset in parts of about GATE_PART_ROWS rows
     (whole companies: every key check is within a company), quarantining tolerated bad rows out of
-    staged/; then the whole zone's row counts against the last passing run (staged_counts).
+    staged/; the filing text it staged (_gate_texts, strict); then the whole zone's row counts
+    against the last passing run (staged_counts).
 
     Facts are not checked against staged companies: a filer with facts but no submissions is
     expected (PostgreSQL gets a stub company for it), so that integrity is the warehouse gate's.
@@ -101,6 +105,7 @@ def gate_staged(run_id: str, stagings: list[Staged], settings: Settings | None =
             if rows:
                 folder = store.uri(f"quality/staged/run_id={run_id}/{suite.name}/")
                 outcomes.append(SuiteOutcome(suite=suite.name, rows=rows, quarantined=quarantined, result=folder))
+        outcomes += _gate_texts(conn, store, written.get("filing_texts", []), run_id)
         counts = {dataset: zone_rows(store, dataset) for dataset in STAGED_SUITES}
         previous = (previous_baseline(store, "staged", "staged_counts") or {}).get("datasets", {})
         frame = counts_frame(counts, previous)
@@ -125,6 +130,46 @@ def _parts(store: ObjectStore, keys: list[str]) -> Iterator[pa.Table]:
                 part, rows = [], 0
     if part:
         yield pa.concat_tables(part)
+
+
+def _gate_texts(conn, store: ObjectStore, keys: list[str], run_id: str) -> list[SuiteOutcome]:
+    """Gate the filing text this run staged, in parts of TEXT_PART_FILERS filers: the sections
+    without their text (sizes and keys are what is checked), and each document's filing_texts
+    row with the sizes of its items 1A and 7 summed from those sections."""
+    keys = [k for k in keys if store.exists(k)]
+    checks = {"sections": suites.staged_sections(), "filing_texts": suites.staged_filing_texts()}
+    rows = dict.fromkeys(checks, 0)
+    for part, start in enumerate(range(0, len(keys), TEXT_PART_FILERS)):
+        ciks = [staged_cik(k) for k in keys[start : start + TEXT_PART_FILERS]]
+        sections = pa.concat_tables(
+            [read_staged(store, staged_key("sections", cik), SECTION_GATE_COLUMNS) for cik in ciks
+             if store.exists(staged_key("sections", cik))]  # fmt: skip
+            or [schemas.SECTIONS.empty_table().select(SECTION_GATE_COLUMNS)]
+        )
+        texts = _with_required_sizes(pa.concat_tables([read_staged(store, staged_key("filing_texts", c)) for c in ciks]), sections)
+        for dataset, table in (("sections", sections), ("filing_texts", texts)):
+            suite = checks[dataset]
+            result = _recorded(conn, lambda: run_gate("staged", suite, table, store=store, run_id=run_id, part=part))
+            rows[dataset] += result.row_count
+    return [
+        SuiteOutcome(suite=suite.name, rows=rows[d], result=store.uri(f"quality/staged/run_id={run_id}/{suite.name}/"))
+        for d, suite in checks.items()
+        if rows[d]
+    ]
+
+
+def _with_required_sizes(texts: pa.Table, sections: pa.Table) -> pa.Table:
+    """``texts`` with risk_factors_chars and mda_chars: characters of the sections covering
+    items 1A and 7 of each filing (null where it has none)."""
+    covered = sections.select(["accession_number", "covers", "char_count"]).to_pylist()
+    sizes: dict[tuple[str, str], int] = {}
+    for row in covered:
+        for item in row["covers"]:
+            sizes[(row["accession_number"], item)] = sizes.get((row["accession_number"], item), 0) + row["char_count"]
+    accessions = texts["accession_number"].to_pylist()
+    for column, item in (("risk_factors_chars", "1A"), ("mda_chars", "7")):
+        texts = texts.append_column(column, pa.array([sizes.get((a, item)) for a in accessions], pa.int64()))
+    return texts
 
 
 def gate_postgres(run_id: str, ciks: Iterable[str], settings: Settings | None = None) -> Gate:

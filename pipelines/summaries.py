@@ -23,7 +23,9 @@ NIGHTLY_DAG = "edgar_nightly"
 MARKET_DAG = "market_daily"
 WAREHOUSE_DAG = "warehouse_build"
 INTERNAL_SCHEMAS = ("staging.", "intermediate.")
-POSTGRES_TABLES = ("companies", "filings", "financial_facts", "price_history", "signals", "quarantine", "dq_results")
+POSTGRES_TABLES = (
+    "companies", "filings", "financial_facts", "filing_sections", "price_history", "signals", "quarantine", "dq_results",
+)  # fmt: skip
 EXAMPLE_QUERY = (
     "select fiscal_year, metric, value from marts.fct_financial_statements "
     "where cik = '0000320193' and fiscal_period = 'FY' and is_latest "
@@ -64,6 +66,8 @@ def nightly_summary(
         "quarantined": sum(s.quarantined for s in stagings),
         "rows_quarantined": sum(g.quarantined for g in gates.values()),
         "facts_landed": sum(s.rows.get("facts", 0) for s in stagings),
+        "filings_sectioned": sum(s.rows.get("filing_texts", 0) for s in stagings),
+        "sections_staged": sum(s.rows.get("sections", 0) for s in stagings),
         "postgres_rows": postgres_rows(settings),
         "postgres_loads": loads.model_dump()["datasets"],
         "gates": {name: gate.model_dump(mode="json") for name, gate in gates.items()},
@@ -114,6 +118,8 @@ def render(summary: dict) -> str:
         f"(documents SEC does not have for a filer: {missing or 'none'}; not an error)",
         f"  facts landed         {summary['facts_landed']:>12,}   (filing documents {summary['documents_landed']:,}, "
         f"not modified {summary['not_modified']:,}, filers with nothing new {summary['skipped_unchanged']:,})",
+        f"  filings sectioned    {summary.get('filings_sectioned', 0):>12,}   ({summary.get('sections_staged', 0):,} sections "
+        "of the primary documents landed, searchable with `python -m ingest.search`)",
         f"  quarantined          {summary['quarantined']:>12,}   documents, and "
         f"{summary.get('rows_quarantined', 0):,} rows, by this run",
         "  PostgreSQL rows when this run ended (every run and source so far; warehouse_build publishes signals later)",

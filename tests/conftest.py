@@ -56,12 +56,16 @@ def landed_key(dataset: str, day: str, name: str) -> str:
 
 
 def make_sample_dir(dest: Path, ciks: list[str]) -> Path:
-    """A sample-layout directory holding only ``ciks`` (their facts, submissions and pages) and the ticker files."""
+    """A sample-layout directory holding only ``ciks`` (their facts, submissions and pages, and
+    their filings' primary documents) and the ticker files."""
     for dataset in ("companyfacts", "submissions"):
         (dest / "edgar" / dataset).mkdir(parents=True, exist_ok=True)
         for path in (SAMPLE / "edgar" / dataset).iterdir():
             if any(path.name.startswith(f"CIK{cik}") for cik in ciks):
                 shutil.copy(path, dest / "edgar" / dataset / path.name)
+    for cik in ciks:
+        if (documents := SAMPLE / "edgar" / "documents" / f"CIK{cik}").is_dir():
+            shutil.copytree(documents, dest / "edgar" / "documents" / documents.name)
     shutil.copytree(SAMPLE / "edgar" / "tickers", dest / "edgar" / "tickers", dirs_exist_ok=True)
     return dest
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import APPLE, LPA, SAMPLE, TESLA, landed_key, make_sample_dir, sample_bytes
 
 from ingest.endpoints import Endpoints
+from ingest.identifiers import InvalidRequest
 from ingest.replay import Faults, ReplayServer
 from ingest.sec.extract import Mode, extract_edgar
 from ingest.sec.stage import stage_edgar
@@ -135,3 +136,21 @@ def test_primary_documents_land_with_their_metadata(tmp_path, sample):
     assert meta["url"].endswith("/Archives/edgar/data/320193/000032019324000123/aapl-20240928.htm")
     assert meta["content_type"] == "text/html" and meta["size"] == len(body) and meta["etag"]
     assert meta["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_a_documents_only_run_backfills_text_without_companyfacts(tmp_path, sample):
+    documents = Path("edgar", "documents", f"CIK{APPLE}")
+    shutil.copytree(SAMPLE / documents, sample / documents, dirs_exist_ok=True)
+    store = LocalStore(tmp_path / "store")
+    mode = Mode(filed_from=dt.date(2024, 11, 1), filed_to=dt.date(2025, 5, 2), documents_only=True)
+    with ReplayServer(sample) as server:
+        settings = Settings(sample_dir=sample, storage_url=str(store.root), http_retries=1)
+        endpoints = Endpoints(server.base_url, server.base_url, server.base_url)
+        extraction = extract_edgar(settings, store, endpoints, [APPLE], DAY, "run-1", mode)
+        asked = [r.path for r in server.requests]
+    assert [d["accession_number"] for d in extraction.documents] == ["0000320193-25-000057", "0000320193-24-000123"]
+    assert {x.dataset for x in extraction.landed} == {"submissions"}  # they list the filings
+    assert not any("companyfacts" in path for path in asked)
+    assert [s["reason"] for s in extraction.skipped] == ["a documents-only run (text backfill)"]
+    with pytest.raises(InvalidRequest, match="needs a filing-date range"):
+        Mode(documents_only=True)

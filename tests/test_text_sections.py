@@ -16,10 +16,12 @@ from conftest import sample_bytes
 
 from ingest.sec.client import FetchResult
 from ingest.sec.documents import Filing, land_document
+from ingest.settings import Settings
 from ingest.text.clean import blocks
 from ingest.text.sections import segment
 from ingest.text.stage import stage_texts
-from ingest.zones.staged import read_staged, staged_key
+from ingest.zones.manifests import write_manifest
+from ingest.zones.staged import read_staged, staged_key, write_staged
 from ingest.zones.store import LocalStore
 
 NVIDIA, TESLA, APPLE, SALESFORCE = "0001045810", "0001318605", "0000320193", "0001108524"
@@ -167,3 +169,27 @@ def test_an_unreadable_document_is_quarantined_and_the_rest_proceed(tmp_path):
     assert quarantined["reason"].startswith("unreadable document:") and store.exists(quarantined["key"])
     texts = read_staged(store, staged_key("filing_texts", TESLA))
     assert texts["accession_number"].to_pylist() == [tesla[0][1]]
+
+
+def test_the_staged_gate_holds_every_10k_to_risk_factors_and_mda_or_a_flag(tmp_path, pg_store):
+    """The text this run staged passes in parts; a 10-K whose Risk Factors went missing without
+    a flag (a segmenter regression) fails the gate, named with its accession."""
+    from pipelines import gates
+    from pipelines.payloads import Staged
+    from quality.report import GateFailed
+
+    settings = Settings(pg_dsn=pg_store, storage_url=str(tmp_path / "store"))
+    store = LocalStore(settings.storage_url)
+    landed = [_land(store, *k) for k in sorted(TEN_KS)]
+    staging = stage_texts(store, landed, "run-1")
+    manifest = write_manifest(store, "manifests/edgar_nightly/run-1/normalize/batch-00000.json", {"staged": dict(staging.staged)})
+    stagings = [Staged(batch=0, manifest=manifest, companies=4, rows=dict(staging.rows), quarantined=0)]
+
+    gate = gates.gate_staged("run-1", stagings, settings)
+    assert gate.suite("staged_filing_texts").rows == 7 and gate.suite("staged_sections").rows == staging.rows["sections"]
+
+    sections = read_staged(store, staged_key("sections", APPLE))
+    write_staged(store, "sections", APPLE, sections.filter(pc.not_equal(sections["item"], "1A")))
+    with pytest.raises(GateFailed, match=r"expect_column_values_to_be_in_set\(text_usable\)") as failed:
+        gates.gate_staged("run-2", stagings, settings)
+    assert "0000320193-24-000123" in str(failed.value)

@@ -37,7 +37,10 @@ def test_a_source_loads_its_own_tables_and_leaves_the_others(staged):
     loads = load_raw_tables(settings, store, SOURCE_DATASETS["market"])
     assert [x.table for x in loads] == ["raw.yahoo_prices"]
     # dbt's sources exist from the first load on, empty until their source loads.
-    assert _rows(settings) == {"raw.edgar_companies": 0, "raw.edgar_facts": 0, "raw.edgar_filings": 0, "raw.yahoo_prices": 0}
+    assert _rows(settings) == {
+        "raw.edgar_companies": 0, "raw.edgar_facts": 0, "raw.edgar_filing_sections": 0, "raw.edgar_filing_texts": 0,
+        "raw.edgar_filings": 0, "raw.edgar_text_signals": 0, "raw.yahoo_prices": 0,
+    }  # fmt: skip
 
     load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
     apple = _rows(settings)

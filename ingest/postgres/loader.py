@@ -84,6 +84,24 @@ DATASETS: dict[str, Dataset] = {
         """,
         also_writes=("edgar.companies",),
     ),
+    # Sections of periodic reports (ingest/text/), searched through serving.search_sections. The
+    # staged rows of a filing are all of its sections: a re-read that no longer finds an item
+    # (a heading the segmenter now rejects) deletes that item's row rather than leave it searchable.
+    "sections": Dataset(
+        table="edgar.filing_sections",
+        columns=tuple(schemas.SECTIONS.names),
+        key=("cik", "accession_number", "item"),
+        touch="updated_at",
+        before_merge="""
+            DELETE FROM edgar.filing_sections t
+            USING (SELECT DISTINCT cik, accession_number FROM {stage}) f
+            WHERE t.cik = f.cik AND t.accession_number = f.accession_number
+              AND NOT EXISTS (
+                  SELECT FROM {stage} s
+                  WHERE s.cik = t.cik AND s.accession_number = t.accession_number AND s.item = t.item
+              )
+        """,
+    ),
     # Daily bars, in the shape of the fct_market_data contract.
     "prices": Dataset(
         table="edgar.price_history",

@@ -12,7 +12,9 @@ Which filers' companyfacts are fetched depends on the run's ``Mode``:
   differs from the one the last successful run saw, or no run has seen the filer yet (a newly
   configured universe member), or the filer has no submissions to tell;
 - filed range: filers with a filing dated within the range (submissions always fetched);
-- full refresh: everything, nothing conditional.
+- full refresh: everything, nothing conditional;
+- documents only (with a filed range): the range's primary documents and the submissions that
+  list them, never companyfacts: a backfill of filing text.
 
 Primary documents of periodic reports (ingest/sec/documents.py) are landed for the filings the
 run counts as new: filed since the last successful run's newest filing (nightly), within the
@@ -53,10 +55,14 @@ class Mode:
     full_refresh: bool = False
     filed_from: date | None = None
     filed_to: date | None = None
+    # A text backfill: the range's documents (and the submissions that list them), no companyfacts.
+    documents_only: bool = False
 
     def __post_init__(self) -> None:
         if self.full_refresh and self.by_dates:
             raise InvalidRequest("a run is either a full refresh or a filing-date range, not both")
+        if self.documents_only and not self.by_dates:
+            raise InvalidRequest("a documents-only run needs a filing-date range (filed_from and/or filed_to)")
         if self.filed_from and self.filed_to and self.filed_from > self.filed_to:
             raise InvalidRequest(f"empty filing-date range: {self.filed_from} > {self.filed_to}")
 
@@ -241,6 +247,8 @@ class _Filer:
 
     def _no_facts_reason(self, doc: dict | None, newest: FilerMark | None) -> str | None:
         """Why companyfacts need not be fetched; None when they must be."""
+        if self.mode.documents_only:
+            return "a documents-only run (text backfill)"
         if doc is None or self.mode.full_refresh:
             return None  # no (readable) submissions to decide by
         if self.mode.by_dates:

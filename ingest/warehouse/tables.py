@@ -8,6 +8,12 @@ RAW_TABLES = {
     "companies": ("edgar_companies", None, ["cik"]),
     "filings": ("edgar_filings", "filing_date", ["cik", "form"]),
     "prices": ("yahoo_prices", "trade_date", ["ticker"]),
+    "sections": ("edgar_filing_sections", "filing_date", ["cik", "item"]),
+    "filing_texts": ("edgar_filing_texts", "filing_date", ["cik"]),
+    "text_signals": ("edgar_text_signals", "filing_date", ["cik"]),
 }
 # Each source DAG loads only its own raw tables, after its own gates.
-SOURCE_DATASETS = {"edgar": ("facts", "companies", "filings"), "market": ("prices",)}
+SOURCE_DATASETS = {
+    "edgar": ("facts", "companies", "filings", "sections", "filing_texts", "text_signals"),
+    "market": ("prices",),
+}

@@ -16,6 +16,7 @@ from quality.suites.postgres import postgres_companies, postgres_tables
 from quality.suites.raw import RAW_CONTENT, raw_documents, raw_mostly
 from quality.suites.reconcile import reconciliation
 from quality.suites.staged import staged_companies, staged_counts, staged_facts, staged_filings, staged_prices
+from quality.suites.text import staged_filing_texts, staged_sections
 from quality.suites.warehouse import financial_statements, market_data
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "staged_companies",
     "staged_counts",
     "staged_facts",
+    "staged_filing_texts",
     "staged_filings",
     "staged_prices",
+    "staged_sections",
 ]
