@@ -1,14 +1,12 @@
 """serving.search_sections with its GIN index against the same searches read by a sequential scan, same run.
 
-Rows: the text of the bundled sample's primary documents (data/sample/edgar/documents: the 10-Ks,
-10-Q and 8-K of Apple, NVIDIA, Salesforce and Tesla), read crudely with lxml and split into its
-paragraphs of 300 characters or more (2,410), each stored as a section of its own filing under a
-made-up item code (the key needs one per paragraph); the paragraphs, with their companies and
-filings (from the sample's submissions), replicated under new CIKs (bench/sample_replicas.py)
-until there are at least BENCH_SEARCH_ROWS sections (default 20,000). Loaded with
-ingest.postgres.loader.load_dataset into a fresh embedded PostgreSQL, then ANALYZE, as after a
-nightly load (no VACUUM: what is left in the GIN index's pending list, up to 512 kB, is read by
-every search until autovacuum merges it).
+Rows: the sections of the bundled sample's primary documents (data/sample/edgar/documents: the
+10-Ks and 10-Q of Apple, NVIDIA, Salesforce and Tesla), segmented as the pipeline does
+(ingest/text), with their companies and filings (from the sample's submissions), replicated under
+new CIKs (bench/sample_replicas.py) until there are at least BENCH_SEARCH_ROWS sections (default
+20,000). Loaded with ingest.postgres.loader.load_dataset into a fresh embedded PostgreSQL, then
+ANALYZE, as after a nightly load (no VACUUM: what is left in the GIN index's pending list, up to
+512 kB, is read by every search until autovacuum merges it).
 
 Measured: every query of QUERIES, BENCH_SEARCH_ROUNDS times (default 30), as bi_reader calls it:
 serving.search_sections(query), the best 20 with their snippets, over one connection. Index: the
@@ -30,13 +28,14 @@ from pathlib import Path
 
 import psycopg
 import pyarrow as pa
-from lxml import html
 from sample_replicas import replicas
 
 from ingest.postgres.connection import connect
 from ingest.postgres.loader import load_dataset
 from ingest.sec.normalize import normalize_submissions
 from ingest.settings import BUNDLED_SAMPLE_DIR, Settings
+from ingest.text.sections import segment
+from ingest.text.stage import section_rows
 from ingest.zones import schemas
 
 TARGET_ROWS = int(os.environ.get("BENCH_SEARCH_ROWS", "20000"))
@@ -50,58 +49,28 @@ QUERIES = [
     '"foreign currency exchange"',
     "tariffs -china",
 ]
-MIN_PARAGRAPH = 300
-ITEM_CODES = [f"{n}{letter}" for n in range(1, 100) for letter in ("", "A", "B", "C", "D")]
 NO_INDEX = ("enable_bitmapscan", "enable_indexscan")
 
 
 def sample_sections() -> tuple[list[pa.Table], list[pa.Table], list[pa.Table]]:
-    """Per company of the sample's documents: its sections (one per paragraph), its companies row, its filings."""
+    """Per company of the sample's documents: its sections as the pipeline stages them
+    (ingest/text), its companies row, its filings."""
     documents = sorted((BUNDLED_SAMPLE_DIR / "edgar" / "documents").glob("CIK*/*/*.htm.gz"))
-    by_cik: dict[str, list[dict]] = defaultdict(list)
-    companies, filings = [], []
+    sections, companies, filings = [], [], []
     for cik in sorted({p.parent.parent.name[3:] for p in documents}):
         company, filed = normalize_submissions(
             gzip.decompress((BUNDLED_SAMPLE_DIR / "edgar" / "submissions" / f"CIK{cik}.json.gz").read_bytes())
         )
         companies.append(company)
         filings.append(filed)
-        known = {
-            f["accession_number"]: f for f in filed.select(["accession_number", "form", "filing_date"]).to_pylist()
-        }
+        known = {f["accession_number"]: f for f in filed.select(["accession_number", "form", "filing_date"]).to_pylist()}
+        rows = []
         for path in (p for p in documents if p.parent.parent.name == f"CIK{cik}"):
             filing = known[path.parent.name]
-            for code, text in zip(ITEM_CODES, paragraphs(path), strict=False):
-                by_cik[cik].append(
-                    {
-                        "cik": cik,
-                        "accession_number": filing["accession_number"],
-                        "form": filing["form"],
-                        "filing_date": filing["filing_date"],
-                        "item": code,
-                        "covers": [code],
-                        "title": None,
-                        "position": ITEM_CODES.index(code),
-                        "text": text,
-                        "table_text": "",
-                        "char_count": len(text),
-                        "word_count": len(text.split()),
-                        "headings": [],
-                    }
-                )
-    sections = [pa.Table.from_pylist(rows, schema=schemas.SECTIONS) for _, rows in sorted(by_cik.items())]
+            metadata = {"cik": cik, **filing, "filing_date": filing["filing_date"].isoformat()}
+            rows += section_rows(metadata, segment(gzip.decompress(path.read_bytes()), filing["form"]))
+        sections.append(pa.Table.from_pylist(rows, schema=schemas.SECTIONS))
     return sections, companies, filings
-
-
-def paragraphs(path: Path) -> list[str]:
-    """The document's innermost blocks (div, p) outside tables, whitespace collapsed, long enough to be prose."""
-    tree = html.fromstring(gzip.decompress(path.read_bytes()))
-    texts = (
-        " ".join(block.text_content().split())
-        for block in tree.iter("div", "p")
-        if block.getparent().tag != "td" and not block.xpath(".//div|.//p|.//table")
-    )
-    return [t for t in texts if len(t) >= MIN_PARAGRAPH]
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -117,7 +86,7 @@ def main() -> None:
     rows = sum(t.num_rows for t in copies)
     chars = sum(sum(len(s) for s in t["text"].to_pylist()) for t in sections)
     print(
-        f"rows: {rows:,} sections = the sample's {sample_rows:,} real paragraphs ({chars / sample_rows:,.0f} characters "
+        f"rows: {rows:,} sections = the sample's {sample_rows:,} real sections ({chars / sample_rows:,.0f} characters "
         f"on average) of {len(sections)} companies' documents, replicated under {copies_of} sets of new CIKs"
     )
     timings: dict[str, dict[str, list[float]]] = {"index": defaultdict(list), "seqscan": defaultdict(list)}
