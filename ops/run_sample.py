@@ -22,6 +22,7 @@ from ingest.settings import LOCAL_DIR, PROJECT_ROOT
 # Market first: the nightly summary counts prices. Then, as an operator would, a backfill of the
 # filing text of the sample's 10-Ks (2023-2025), which the nightly's one-year lookback does not reach.
 TEXT_BACKFILL = {"filed_from": "2023-01-01", "filed_to": "2025-12-31", "documents_only": True}
+SEARCH_EXAMPLE = ("supply chain", "NVDA")
 DAGS = (("market_daily", None), ("edgar_nightly", None), ("edgar_nightly", TEXT_BACKFILL), ("warehouse_build", None))
 LOG = LOCAL_DIR / "logs" / "make-run.log"
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
@@ -51,6 +52,7 @@ def main() -> int:
         from pipelines.summaries import render_all
 
         terminal.write("\n" + render_all() + "\n")
+        terminal.write("\n" + _search_example() + "\n")
         return 0
     finally:
         follower.stop()
@@ -83,6 +85,19 @@ def _run_dags(terminal) -> str | None:
                 terminal.write(gates + "\n")
             return dag_id
     return None
+
+
+def _search_example() -> str:
+    """The best hit of a full-text search over the sections the backfill loaded, as bi_reader gets it."""
+    from ingest.postgres.connection import connect
+    from ingest.search import render, search
+    from ingest.settings import Settings
+
+    query, ticker = SEARCH_EXAMPLE
+    with connect(Settings()) as conn:
+        hits = search(conn, query, ticker=ticker, limit=1)
+    command = f'.venv/bin/python -m ingest.search "{query}" --ticker {ticker}'
+    return f"filing text: the best section for {command}\n{render(hits)}"
 
 
 class _Follower(threading.Thread):
