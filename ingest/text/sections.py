@@ -74,7 +74,7 @@ ANNUAL_FORMS = frozenset({"10-K", "10-K/A", "10-KT", "10-KT/A", "10-K405"})
 QUARTERLY_FORMS = frozenset({"10-Q", "10-Q/A", "10-QT", "10-QT/A"})
 
 # What the staged gate asks of every 10-K: Risk Factors and MD&A, each of a plausible size
-# (characters of prose). Measured on the sample's seven 10-Ks: 1A 55k-110k, 7 25k-75k characters.
+# (characters of prose). Measured on the sample's seven 10-Ks: 1A 68k-119k, 7 13k-46k characters.
 REQUIRED_ITEMS = {"1A": "Risk Factors", "7": "Management's Discussion and Analysis"}
 MIN_SECTION_CHARS = 2_000
 MAX_SECTION_CHARS = 2_000_000
