@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # DuckDB's memory per process (its default is 80% of the machine's): what a warehouse task may
     # hold before DuckDB spills to disk, so no task outgrows its worker whatever the universe.
     duckdb_memory_limit: str = "3GB"
+    # The oldest DuckDB release that must read the warehouse file: BI tools bundle older builds
+    # than ours (Evidence's connector, DuckDB 1.4), and DuckDB never reads a newer format.
+    duckdb_storage_version: str = Field(default="v1.4.0", pattern=r"^v\d+\.\d+\.\d+$")
     bq_project: str | None = None
     bq_dataset: str = "edgarflow"
     bq_location: str = "US"

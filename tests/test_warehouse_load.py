@@ -79,12 +79,36 @@ def test_a_reader_waits_for_the_file_while_another_process_writes(tmp_path):
     duckdb.connect(str(path)).close()
     holder = _hold(path)
     started = time.monotonic()
-    with duckdb_file.connect(path, read_only=True, wait_seconds=60, memory_limit="1GB") as con:
+    with duckdb_file.connect(path, read_only=True, wait_seconds=60, memory_limit="1GB", storage_version="v1.4.0") as con:
         assert con.execute("select 1").fetchone() == (1,)
     assert time.monotonic() - started > 1  # it waited for the writer to let go
     holder.wait()
     # Without time to wait, the lock conflict is raised as DuckDB words it.
     holder = _hold(path)
     with pytest.raises(duckdb.IOException, match="Could not set lock"):
-        duckdb_file.connect(path, read_only=True, wait_seconds=0, memory_limit="1GB")
+        duckdb_file.connect(path, read_only=True, wait_seconds=0, memory_limit="1GB", storage_version="v1.4.0")
     holder.wait()
+
+
+def test_the_file_is_written_in_the_format_older_duckdb_releases_read(staged):
+    settings, store = staged
+    load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert duckdb_file.file_storage_version(con) == "v1.4.0"
+
+
+def test_a_file_in_a_newer_format_is_rewritten_once_with_everything_in_it(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:  # DuckDB's own, newest format
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.t AS SELECT range AS x, 1.5::DECIMAL(38, 9) AS d FROM range(1000)")
+        con.execute("CREATE VIEW marts.v AS SELECT sum(x) AS s FROM marts.t")
+        assert duckdb_file.file_storage_version(con) != "v1.4.0"
+    with duckdb_file.connect(path, read_only=False, wait_seconds=0, memory_limit="1GB", storage_version="v1.4.0") as con:
+        assert duckdb_file.file_storage_version(con) == "v1.4.0"
+        assert con.execute("SELECT s FROM marts.v").fetchone() == (499500,)
+        assert con.execute("SELECT sum(d) FROM marts.t").fetchone()[0] == 1500
+    assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]  # no copy left behind
+    # A reader never rewrites: it opens what is there.
+    with duckdb_file.connect(path, read_only=True, wait_seconds=0, memory_limit="1GB", storage_version="v1.3.0") as con:
+        assert duckdb_file.file_storage_version(con) == "v1.4.0"

@@ -48,6 +48,7 @@ def _load_duckdb(settings: Settings, store: ObjectStore, datasets: tuple[str, ..
         read_only=False,
         wait_seconds=settings.duckdb_lock_wait,
         memory_limit=settings.duckdb_memory_limit,
+        storage_version=settings.duckdb_storage_version,
     ) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         con.execute("BEGIN")  # the tables of one load switch together

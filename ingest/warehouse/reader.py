@@ -82,6 +82,7 @@ class WarehouseReader:
             read_only=True,
             wait_seconds=self.settings.duckdb_lock_wait,
             memory_limit=self.settings.duckdb_memory_limit,
+            storage_version=self.settings.duckdb_storage_version,
         )
 
     def _client(self):

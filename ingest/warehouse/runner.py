@@ -89,6 +89,7 @@ def _profile_env(settings: Settings) -> dict[str, str]:
     return {
         "EDGARFLOW_DUCKDB_PATH": str(Path(settings.duckdb_path).resolve()),
         "EDGARFLOW_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "EDGARFLOW_DUCKDB_STORAGE_VERSION": settings.duckdb_storage_version,
         "EDGARFLOW_DBT_RAW_SCHEMA": RAW_SCHEMA,
     }
 
