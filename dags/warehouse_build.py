@@ -60,12 +60,16 @@ def warehouse_build():
     def check_freshness(run_id=None):
         return gates().check_universe_freshness(run_id)
 
+    @task(pool=WAREHOUSE_POOL)  # dbt opens the DuckDB file to read its catalog
+    def publish_docs(run_id=None):
+        return warehouse().publish_docs(run_id)
+
     @task
     def summarize(marts, financials_gate, market_gate, published, freshness, sign_flips, warmed, cache_gate,
-                  run_id=None):  # fmt: skip
+                  docs, run_id=None):  # fmt: skip
         gate_results = {"financials": financials_gate, "market": market_gate, "freshness": freshness,
                         "sign_flips": sign_flips, "cache": cache_gate}  # fmt: skip
-        warehouse().summarize(run_id, marts, gate_results, published, warmed)
+        warehouse().summarize(run_id, marts, gate_results, published, warmed, docs)
 
     marts = build_marts()
     marts_gates = [gate_financials(), gate_market()]
@@ -80,7 +84,10 @@ def warehouse_build():
     warmed >> cache_gate
     sign_flips = check_sign_flips()
     marts >> sign_flips
-    summarize(marts, *marts_gates, published, freshness, sign_flips, warmed, cache_gate)
+    # Last: its index links the latest result of every gate, this build's included.
+    docs = publish_docs()
+    [freshness, cache_gate, sign_flips] >> docs
+    summarize(marts, *marts_gates, published, freshness, sign_flips, warmed, cache_gate, docs)
 
 
 warehouse_build()

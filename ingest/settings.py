@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     raw_breaker_min_bad: int = Field(default=5, ge=1)
     # Failed gates post here (Slack-style JSON); the URL often embeds a token, so it is a secret.
     alert_webhook: SecretStr | None = None
+    # Where BI users open the dashboard (dashboards/): the docs index links it. Locally,
+    # `make dashboard-serve` serves the static build there.
+    dashboard_url: str = "http://127.0.0.1:3000/"
 
     @model_validator(mode="after")
     def _live_needs_user_agent(self) -> Settings:

@@ -144,3 +144,12 @@ class Warmed(Payload):
     written: int
     carried: int
     removed: int
+
+
+class Docs(Payload):
+    """The docs site a build published (pipelines/docs_site.py): its index page and what it covers."""
+
+    index: str
+    models: int  # in dbt's docs
+    suites: int  # with their latest result linked
+    catalog_errors: int  # catalog queries the warehouse refused: those columns' types are missing

@@ -16,7 +16,7 @@ from ingest.postgres.runs import SUMMARY_STAGE, failed_results, latest_summary, 
 from ingest.settings import Settings
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA
-from pipelines.payloads import Built, Extracted, Gate, Loads, Published, Staged, Warmed
+from pipelines.payloads import Built, Docs, Extracted, Gate, Loads, Published, Staged, Warmed
 from quality.report import FailedCheck
 
 NIGHTLY_DAG = "edgar_nightly"
@@ -75,7 +75,13 @@ def nightly_summary(
 
 
 def warehouse_summary(
-    settings: Settings, run_id: str, built: Built, gates: Mapping[str, Gate], published: Published, warmed: Warmed
+    settings: Settings,
+    run_id: str,
+    built: Built,
+    gates: Mapping[str, Gate],
+    published: Published,
+    warmed: Warmed,
+    docs: Docs,
 ) -> dict:
     warehouse = WarehouseReader(settings)
     current = warehouse.query(f"SELECT count(*) AS n FROM {warehouse.table(MARTS_SCHEMA, 'dim_company')} WHERE is_current")
@@ -92,6 +98,8 @@ def warehouse_summary(
         "serving_published": {name: load.model_dump() for name, load in published.serving.items()},
         "cache": warmed.model_dump(),
         "warehouse": warehouse.location(),
+        "docs": docs.index,
+        "docs_catalog_errors": docs.catalog_errors,
     }
 
 
@@ -173,6 +181,10 @@ def render_warehouse(summary: dict) -> str:
         "  gates",
         *_outcomes(summary["gates"]),
         f"  warehouse            {summary['warehouse']}",
+        *([f"  docs                 {summary['docs']}   (dbt docs, GX data docs, the dashboard)"]
+          if "docs" in summary else []),
+        *([f"    (the warehouse refused {summary['docs_catalog_errors']} catalog queries: see the log of publish_docs)"]
+          if summary.get("docs_catalog_errors") else []),  # fmt: skip
         "  try:",
         f'    .venv/bin/python -m ingest.warehouse.query "{EXAMPLE_QUERY}"',
     ]

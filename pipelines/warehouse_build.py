@@ -21,7 +21,8 @@ from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.runner import DbtRunError, run_dbt
 from ingest.warehouse.tables import SOURCE_DATASETS
 from ingest.zones.store import ObjectStore, open_store
-from pipelines.payloads import Built, Gate, LoadCounts, Published, TableLoads, Warmed
+from pipelines import docs_site
+from pipelines.payloads import Built, Docs, Gate, LoadCounts, Published, TableLoads, Warmed
 from pipelines.summaries import record_summary, render_warehouse, warehouse_summary
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,17 @@ def warm_cache() -> Warmed:
     )
 
 
-def summarize(run_id: str, built: Built, gates: dict[str, Gate], published: Published, warmed: Warmed) -> None:
+def publish_docs(run_id: str) -> Docs:
+    """dbt's docs of this build and the docs index, under docs/ in the store (pipelines/docs_site.py)."""
+    settings = Settings()
+    return docs_site.publish(settings, open_store(settings.storage_url), run_id)
+
+
+def summarize(
+    run_id: str, built: Built, gates: dict[str, Gate], published: Published, warmed: Warmed, docs: Docs
+) -> None:
     """The build's summary, recorded in edgar.pipeline_runs and logged."""
     settings = Settings()
-    summary = warehouse_summary(settings, run_id, built, gates, published, warmed)
+    summary = warehouse_summary(settings, run_id, built, gates, published, warmed, docs)
     record_summary(settings, DAG_ID, summary)
     log.info("\n%s", render_warehouse(summary))

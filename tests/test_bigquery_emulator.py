@@ -113,6 +113,12 @@ def test_gates_and_publish_ran_on_bigquery(bigquery_run):
     assert summary["warehouse"] == f"{BQ_PROJECT}.edgarflow_*"
     assert summary["gates"]["financials"]["success"] and summary["gates"]["market"]["success"]
     assert summary["signals_published"]["companies"] == published == 13
+    # dbt's docs and the index went to GCS; the emulator has no __TABLES__ for dbt's catalog
+    # queries, so the docs there carry the documented columns without the warehouse's types.
+    store = open_store(settings.storage_url)
+    assert summary["docs"] == store.uri("docs/index.html")
+    assert b"fct_financial_statements" in store.get("docs/dbt/index.html")
+    assert b"dbt/index.html" in store.get("docs/index.html")
 
 
 def test_every_mart_is_the_same_on_both_engines(bigquery_run, duckdb_twin):

@@ -112,8 +112,11 @@ def test_warehouse_build_runs_when_either_source_loads(dagbag):
         ("build_marts", "check_sign_flips"),
         ("publish_signals", "warm_cache"),  # the cache is warmed from what was just published
         ("warm_cache", "gate_cache"),
+        # The docs index links the latest result of every gate: it waits for the last of them.
+        *{(t, "publish_docs") for t in ("check_freshness", "gate_cache", "check_sign_flips")},
         *{(t, "summarize") for t in ("build_marts", "gate_financials", "gate_market", "publish_signals",
-                                      "check_freshness", "check_sign_flips", "warm_cache", "gate_cache")},
+                                      "check_freshness", "check_sign_flips", "warm_cache", "gate_cache",
+                                      "publish_docs")},
     }  # fmt: skip
 
 
@@ -129,6 +132,7 @@ def test_sec_callers_and_warehouse_writers_take_their_pools(dagbag):
         ("edgar_nightly", "load_warehouse"): "warehouse",
         ("market_daily", "load_warehouse"): "warehouse",
         ("warehouse_build", "build_marts"): "warehouse",
+        ("warehouse_build", "publish_docs"): "warehouse",
     }
     for config in (DAGS.parent / "ops" / "pools.json", DAGS.parent / "deploy" / "pools.json"):
         defined = json.loads(config.read_text())

@@ -183,3 +183,27 @@ def test_the_backfill_landed_sectioned_and_loaded_apples_filing_text(pipeline_ru
             "FROM marts.fct_filing_text_signals WHERE cik = ?", [APPLE]
         ).fetchall()
     assert row[0] == "0000320193-24-000123" and row[1] is None and row[2] > 40_000 and row[3] > 10_000 and row[4] is None
+
+
+def test_the_build_publishes_dbt_docs_and_an_index_of_every_gates_data_docs(pipeline_run):
+    import re
+    from urllib.parse import unquote
+
+    settings = pipeline_run.settings
+    with connect(settings) as conn:
+        summary = conn.execute(
+            "SELECT counts FROM edgar.pipeline_runs WHERE dag_id = 'warehouse_build' AND stage = 'summary'"
+        ).fetchone()[0]
+        suites = conn.execute("SELECT count(DISTINCT (stage, suite)) FROM edgar.dq_results").fetchone()[0]
+    index = Path(summary["docs"])
+    assert index == Path(settings.storage_url) / "docs" / "index.html"
+    page = index.read_text()
+    links = re.findall(r'href="([^"#]+)"', page)
+    local = [unquote(link) for link in links if not link.startswith("http")]
+    assert "dbt/index.html" in local and settings.dashboard_url in links
+    data_docs = [link for link in local if link.startswith("../quality/")]
+    assert len(data_docs) == suites  # the latest result of every suite, each with its data docs
+    assert all((index.parent / link).resolve().is_file() for link in local)
+    # dbt's docs are one self-contained page: the manifest and catalog are inside it.
+    dbt_page = (index.parent / "dbt" / "index.html").read_text()
+    assert "fct_financial_statements" in dbt_page and "fundamentals_dashboard" in dbt_page
