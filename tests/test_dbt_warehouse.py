@@ -395,3 +395,18 @@ def test_a_flipped_sign_is_reported_and_capex_stays_a_payment(warehouse):
         (Decimal(923_000_000), "0001193125-10-017191", Decimal(-923_000_000), "0001193125-11-026045")
     ]
     assert statement(settings, SOUTHWEST, "capex", 2008)[0] == Decimal(923_000_000)
+
+
+def test_every_mart_column_is_described_in_the_docs(warehouse):
+    settings, run = warehouse
+    manifest = json.loads((run.artifacts_dir / "target" / "manifest.json").read_text())
+    marts = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"}
+    built = query(settings, "select table_name, column_name from information_schema.columns where table_schema = 'marts'")
+    assert {table for table, _ in built} == set(marts)
+    undescribed = [
+        f"{table}.{column}"
+        for table, column in built
+        if not (marts[table]["columns"].get(column, {}).get("description") or "").strip()
+    ]
+    assert undescribed == []
+    assert all(node["description"].strip() for node in marts.values())
