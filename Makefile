@@ -27,7 +27,7 @@ AIRFLOW_ENV := $(LOCAL)/airflow/env.sh
 -include $(SECRETS)
 export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET
 
-.PHONY: run test bench bench-scale env bqemulator airflow-db airflow stop clean
+.PHONY: run test bench bench-scale dashboard dashboard-serve env bqemulator airflow-db airflow stop clean
 
 # Each DAG as `airflow dags test` runs it; the scheduler would start warehouse_build on the
 # sources' asset updates, so it is run after them. A short report; library output goes to a log.
@@ -52,6 +52,14 @@ bench: env
 SIZES ?= 1,5,10
 bench-scale: env
 	$(BIN)/python -m bench.scale --sizes $(SIZES)
+
+# The BI dashboard (dashboards/, Evidence) over what `make run` built: npm ci from the lock file,
+# then the static build into dashboards/build; `make dashboard-serve` serves it on localhost.
+dashboard: env
+	@$(BIN)/python -m ops.dashboard build
+
+dashboard-serve: env
+	@$(BIN)/python -m ops.dashboard serve
 
 env: $(VENV)/.synced
 

@@ -4,12 +4,13 @@ against numbers computed here from fct_financial_statements and fct_financial_si
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import APPLE, FORD, NVIDIA, SOUTHWEST, TSMC
+from conftest import APPLE, FORD, NVIDIA, REPO, SOUTHWEST, TSMC
 
 pytestmark = [pytest.mark.slow, pytest.mark.dbt]
 
@@ -144,16 +145,24 @@ def test_sector_benchmarks_are_quartiles_of_the_division(warehouse):
     assert query(settings, "select max(company_count) from marts.agg_sector_benchmarks")[0][0] <= 6
 
 
-def test_exposures_name_owners_and_the_marts_they_read(warehouse):
+def test_each_dashboard_page_is_an_exposure_of_exactly_the_models_its_queries_read(warehouse):
+    """dashboards/pages/<page> reads source queries `warehouse.<query>`; each query (dashboards/
+    queries/warehouse/<query>.sql) selects from `{{ marts }}.<model>` or `{{ seeds }}.<seed>`. The
+    page's exposure must depend on exactly those, so `dbt ls --select +exposure:…` is the truth."""
     _, run = warehouse
     manifest = json.loads((run.artifacts_dir / "target" / "manifest.json").read_text())
-    exposures = {e["name"]: e for e in manifest["exposures"].values()}
-    assert {e["name"]: e["type"] for e in exposures.values()} == {
-        "fundamentals_dashboard": "dashboard",
-        "company_screener_app": "application",
+    dashboard = REPO / "dashboards"
+    reads = {
+        query.stem: set(re.findall(r"\{\{ (?:marts|seeds) \}\}\.(\w+)", query.read_text()))
+        for query in (dashboard / "queries" / "warehouse").glob("*.sql")
     }
-    for exposure in exposures.values():
-        assert exposure["owner"]["email"]
-        read = {node.split(".")[-1] for node in exposure["depends_on"]["nodes"]}
-        assert {"fct_financial_ttm", "agg_sector_benchmarks"} <= read
-        assert all(manifest["nodes"][node]["schema"] == "marts" for node in exposure["depends_on"]["nodes"])
+    pages = {
+        page.relative_to(dashboard / "pages").as_posix(): set(re.findall(r"\bwarehouse\.(\w+)", page.read_text()))
+        for page in (dashboard / "pages").rglob("*.md")
+    }
+    exposures = {e["meta"]["page"]: e for e in manifest["exposures"].values()}
+    assert set(exposures) == {page for page, queries in pages.items() if queries}
+    for page, exposure in exposures.items():
+        assert exposure["owner"]["email"] and exposure["type"] == "dashboard"
+        needed = set().union(*(reads[query] for query in pages[page]))
+        assert {node.split(".")[-1] for node in exposure["depends_on"]["nodes"]} == needed, page

@@ -206,4 +206,4 @@ def test_the_build_publishes_dbt_docs_and_an_index_of_every_gates_data_docs(pipe
     assert all((index.parent / link).resolve().is_file() for link in local)
     # dbt's docs are one self-contained page: the manifest and catalog are inside it.
     dbt_page = (index.parent / "dbt" / "index.html").read_text()
-    assert "fct_financial_statements" in dbt_page and "fundamentals_dashboard" in dbt_page
+    assert "fct_financial_statements" in dbt_page and "dashboard_company" in dbt_page
