@@ -53,6 +53,7 @@ def main() -> int:
 
         terminal.write("\n" + render_all() + "\n")
         terminal.write("\n" + _search_example() + "\n")
+        terminal.write("\n" + _dashboard_note() + "\n")
         return 0
     finally:
         follower.stop()
@@ -98,6 +99,20 @@ def _search_example() -> str:
         hits = search(conn, query, ticker=ticker, limit=1)
     command = f'.venv/bin/python -m ingest.search "{query}" --ticker {ticker}'
     return f"filing text: the best section for {command}\n{render(hits)}"
+
+
+def _dashboard_note() -> str:
+    """Where the BI dashboard is, and how to build and open it over what this run made."""
+    from ops.dashboard import BUILD_DIR, DEFAULT_PORT
+
+    url = f"http://127.0.0.1:{DEFAULT_PORT}/"
+    index = BUILD_DIR / "index.html"
+    if not index.exists():
+        return (f"dashboard: not built yet; `make dashboard` builds it into {BUILD_DIR} (Node.js 18+), "
+                f"`make dashboard-serve` opens it at {url}")  # fmt: skip
+    built = time.strftime("%Y-%m-%d %H:%M", time.localtime(index.stat().st_mtime))
+    return (f"dashboard: {BUILD_DIR} (built {built}, over the data of then: `make dashboard` rebuilds it)\n"
+            f"  open it: make dashboard-serve, then {url}")  # fmt: skip
 
 
 class _Follower(threading.Thread):
