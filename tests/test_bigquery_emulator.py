@@ -12,10 +12,12 @@ import hashlib
 import io
 import pprint
 import re
+import shutil
 from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from conftest import APPLE, BQ_PROJECT, SAMPLE, fresh_database, run_dag
 
 from ingest.identifiers import safe_name
@@ -211,3 +213,30 @@ def test_a_dataset_that_became_empty_empties_its_bigquery_table(bq_emulator, gcs
     (emptied,) = load_raw_tables(settings, store, ["prices"])
     assert emptied.rows == 0
     assert WarehouseReader(settings).table_rows()["raw.yahoo_prices"] == 0
+
+
+def test_the_dashboards_warehouse_queries_run_on_bigquery_as_on_duckdb(bigquery_run, duckdb_twin, tmp_path):
+    """The dashboard's source queries rendered for BigQuery (ops/dashboard.py) run on it and give
+    the rows they give on DuckDB: the same dashboard, by setting."""
+    from ops import dashboard
+
+    _, settings = bigquery_run
+    counts, connections = {}, {}
+    for target, warehouse in (("bigquery", settings), ("duckdb", duckdb_twin)):
+        project = tmp_path / target
+        shutil.copytree(dashboard.DASHBOARD_DIR / "queries", project / "queries")
+        dashboard.write_sources(warehouse, project)
+        connections[target] = yaml.safe_load((project / "sources" / "warehouse" / "connection.yaml").read_text())
+        reader = WarehouseReader(warehouse)
+        counts[target] = {
+            query.stem: reader.query(f"select count(*) as n from ({query.read_text()}) as q")["n"][0].as_py()
+            for query in sorted((project / "sources" / "warehouse").glob("*.sql"))
+        }
+    assert connections["bigquery"] == {
+        "name": "warehouse",
+        "type": "bigquery",  # Application Default Credentials: no key in the file
+        "options": {"project_id": BQ_PROJECT, "location": "US", "authenticator": "gcloud-cli"},
+    }
+    assert connections["duckdb"]["type"] == "duckdb"
+    assert counts["bigquery"] == counts["duckdb"]
+    assert all(n > 0 for n in counts["bigquery"].values()), counts

@@ -146,3 +146,26 @@ def test_the_warehouse_file_opens_in_the_dashboards_duckdb_client(site):
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         assert int(companies) == con.execute("select count(*) from marts.dim_company").fetchone()[0]
     assert (project / "build" / "data" / "warehouse" / "statements").is_dir()
+
+
+def _path_with(tmp_path, node_version: str | None) -> str:
+    """A PATH holding only `npm` and, unless None, a `node` that reports ``node_version``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tools = {"npm": "#!/bin/sh\necho 10.0.0\n"}
+    if node_version is not None:
+        tools["node"] = f"#!/bin/sh\necho {node_version}\n"
+    for name, script in tools.items():
+        (bin_dir / name).write_text(script)
+        (bin_dir / name).chmod(0o755)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [(None, "needs Node.js 18 or later with npm, and none is on PATH"), ("v16.20.2", "this is 16.20.2")],
+)
+def test_make_dashboard_says_plainly_what_node_it_needs(tmp_path, monkeypatch, node, message):
+    monkeypatch.setenv("PATH", _path_with(tmp_path, node))
+    with pytest.raises(dashboard.DashboardError, match=message):
+        dashboard.require_node()
