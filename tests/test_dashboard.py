@@ -17,9 +17,12 @@ import threading
 from pathlib import Path
 
 import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
-from conftest import APPLE, REPO, fresh_database, run_dag
+from conftest import APPLE, NVIDIA, REPO, fresh_database, run_dag
 
+from ingest.warehouse.runner import run_dbt
 from ops import dashboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.dag]
@@ -55,6 +58,9 @@ def site(priced_warehouse, pg_dsn, tmp_path_factory):
         "EDGARFLOW_PG_DSN": fresh_database(pg_dsn, "dashboard"),
     }
     market, settings = run_dag("market_daily", env, dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC))
+    # The market marts over what market_daily loaded (Yahoo's chart responses carry dividends and
+    # splits), as warehouse_build would rebuild them.
+    run_dbt(settings, ["build", "--select", "stg_market__prices+"], artifacts_dir=tmp / "dbt")
     project = tmp / "project"  # a copy: the repository's dashboards/build stays the user's own
     project.mkdir()
     for name in dashboard.PROJECT_FILES:
@@ -70,7 +76,7 @@ def site(priced_warehouse, pg_dsn, tmp_path_factory):
         fiscal_year = "2023"
         browsed = subprocess.run(
             ["node", str(REPO / "tests" / "browser" / "dashboard.mjs"), f"http://127.0.0.1:{httpd.server_port}",
-             str(SCREENSHOTS), APPLE, fiscal_year, SECTOR],
+             str(SCREENSHOTS), APPLE, fiscal_year, SECTOR, NVIDIA],
             capture_output=True, text=True, timeout=600, env={**os.environ, "CHROMIUM": str(CHROMIUM)},
         )  # fmt: skip
     finally:
@@ -80,7 +86,7 @@ def site(priced_warehouse, pg_dsn, tmp_path_factory):
 
 
 def test_apples_page_shows_fy2023_revenue_linked_to_its_filing(site):
-    shown, settings, _, _ = site
+    shown, settings, _, project = site
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         accession = con.execute(
             "select accession_number from marts.fct_financial_statements where cik = ? and metric = 'revenue' "
@@ -96,6 +102,13 @@ def test_apples_page_shows_fy2023_revenue_linked_to_its_filing(site):
         f"https://www.sec.gov/Archives/edgar/data/320193/{accession.replace('-', '')}/{accession}-index.htm"
     )
     assert (SCREENSHOTS / "company.png").stat().st_size > 50_000
+    # NVIDIA's chart (a canvas: the screenshot shows it) has its 10:1 split of 2024-06-10 to mark.
+    prices = pq.read_table(next((project / "build" / "data" / "warehouse" / "prices").rglob("*.parquet")))
+    splits = prices.filter(pc.and_(pc.equal(prices["ticker"], "NVDA"), pc.not_equal(prices["split_ratio"], 1)))
+    assert [(f"{d:%Y-%m-%d}", r) for d, r in zip(splits["trade_date"].to_pylist(), splits["split_ratio"].to_pylist())] == [
+        ("2024-06-10", 10.0)
+    ]
+    assert (SCREENSHOTS / "company-split.png").exists()
 
 
 def test_the_screener_filters_by_sector(site):

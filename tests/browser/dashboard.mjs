@@ -2,7 +2,7 @@
 // data, pick from a dropdown. Prints one JSON object of what the pages showed; tests/test_dashboard.py
 // asserts on it against the warehouse. Screenshots go to the output directory.
 //
-//   node tests/browser/dashboard.mjs <base URL> <output dir> <cik> <fiscal year> <sector>
+//   node tests/browser/dashboard.mjs <base URL> <output dir> <cik> <fiscal year> <sector> <cik with a split>
 import { createRequire } from 'node:module';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 // playwright-core is a dev dependency of the dashboard (dashboards/package.json).
 const { chromium } = createRequire(new URL('../../dashboards/package.json', import.meta.url))('playwright-core');
-const [base, out, cik, fiscalYear, sector] = process.argv.slice(2);
+const [base, out, cik, fiscalYear, sector, splitCik] = process.argv.slice(2);
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
 	'--disable-component-update', '--no-first-run'];
 
@@ -64,6 +64,11 @@ result.company = {
 	charts: await page.locator('.chart, [class*="echarts"]').count()
 };
 await page.screenshot({ path: join(out, 'company.png'), fullPage: true });
+
+// A company whose price chart marks a split and dividends (ECharts draws on a canvas: a screenshot).
+await open(`/companies/${splitCik}`);
+await page.waitForTimeout(1000);
+await page.screenshot({ path: join(out, 'company-split.png'), fullPage: true });
 
 // The screener, all sectors, then one.
 await open('/screener');
