@@ -98,15 +98,14 @@ def write_sources(settings: Settings, project: Path = DASHBOARD_DIR) -> dict[str
 
 def _warehouse_source(settings: Settings, project: Path) -> tuple[dict, dict[str, str]]:
     if settings.warehouse == "bigquery":
-        project, dataset = settings.bq_project, settings.bq_dataset
         connection = {
             "type": "bigquery",
             # gcloud-cli: the client's own Application Default Credentials (a service account on
             # the worker, or `gcloud auth application-default login`); no key in a file.
-            "options": {"project_id": project, "location": settings.bq_location, "authenticator": "gcloud-cli"},
+            "options": {"project_id": settings.bq_project, "location": settings.bq_location, "authenticator": "gcloud-cli"},
         }
-        schema = lambda name: f"`{project}.{dataset}_{name}`"  # noqa: E731
-        return connection, {"marts": schema("marts"), "seeds": schema("seeds"), "float": "float64"}
+        schemas = {name: f"`{settings.bq_project}.{settings.bq_dataset}_{name}`" for name in ("marts", "seeds")}
+        return connection, {**schemas, "float": "float64"}
     # Evidence opens a DuckDB file read-only, so a build that starts meanwhile waits for it
     # (profiles.yml's retries) instead of failing; the file is in DuckDB 1.4's storage format.
     # Evidence joins the filename to the source's directory, absolute or not: give it relative.
@@ -165,7 +164,6 @@ def _npm(*args: str, env: dict[str, str] | None = None, cwd: Path = DASHBOARD_DI
         **(env or {}),
         # Evidence's telemetry is off by evidence.settings.json; say it to every tool underneath too.
         "DO_NOT_TRACK": "1",
-        "NODE_OPTIONS": os.environ.get("NODE_OPTIONS", "--max-old-space-size=4096"),
     }
     result = subprocess.run(["npm", *args], cwd=cwd, env=run_env, check=False)
     if result.returncode != 0:
