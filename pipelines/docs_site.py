@@ -17,6 +17,7 @@ import logging
 import posixpath
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -27,6 +28,7 @@ from ingest.settings import Settings
 from ingest.warehouse.runner import ARTIFACTS_DIR, DbtRunError, run_dbt
 from ingest.zones.store import ObjectStore
 from pipelines.payloads import Docs
+from quality.report import data_docs_key
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +52,17 @@ class Suite:
 
 def publish(settings: Settings, store: ObjectStore, run_id: str) -> Docs:
     """dbt's docs and the index, under docs/ in ``store``. A catalog read in part (a warehouse
-    that refuses a catalog query) still publishes: every node keeps its documented columns, and
-    the errors are counted."""
-    artifacts = ARTIFACTS_DIR / f"{safe_name(run_id)}-docs"
+    that refuses some catalog queries) still publishes: every node keeps its documented columns,
+    and the refused queries are counted; any other failure of dbt fails the task."""
+    target = ARTIFACTS_DIR / f"{safe_name(run_id)}-docs" / "target"
     for name in DBT_FILES:  # a retry must not publish the last attempt's files
-        (artifacts / "target" / name).unlink(missing_ok=True)
+        (target / name).unlink(missing_ok=True)
     try:
-        run_dbt(settings, ["docs", "generate", "--static"], run_id=artifacts.name)
+        run_dbt(settings, ["docs", "generate", "--static"], run_id=target.parent.name)
     except DbtRunError:
-        if not (artifacts / "target" / "static_index.html").exists():
+        if not _catalog_errors(target):
             raise
-    target = artifacts / "target"
-    catalog_errors = json.loads((target / "catalog.json").read_bytes()).get("errors") or []
+    catalog_errors = _catalog_errors(target)
     for error in catalog_errors:
         log.warning("dbt docs: the warehouse's catalog was read in part: %s", error)
     for name, published in DBT_FILES.items():
@@ -73,6 +74,12 @@ def publish(settings: Settings, store: ObjectStore, run_id: str) -> Docs:
     models = sum(node["resource_type"] == "model" for node in manifest["nodes"].values())
     log.info("docs published: %s (dbt docs of %d models, data docs of %d suites)", store.uri(INDEX), models, len(suites))
     return Docs(index=store.uri(INDEX), models=models, suites=len(suites), catalog_errors=len(catalog_errors))
+
+
+def _catalog_errors(target: Path) -> list[str]:
+    """The catalog queries the warehouse refused, as dbt recorded them (none without a catalog)."""
+    catalog = target / "catalog.json"
+    return (json.loads(catalog.read_bytes()).get("errors") or []) if catalog.exists() else []
 
 
 def latest_suites(settings: Settings, store: ObjectStore) -> list[Suite]:
@@ -92,12 +99,11 @@ def latest_suites(settings: Settings, store: ObjectStore) -> list[Suite]:
 
 
 def _docs_link(store: ObjectStore, result_uri: str | None) -> str | None:
-    """A result's data docs (``…/docs/index.html`` beside ``…/result.json``), relative to the index."""
-    root = store.uri("_").removesuffix("_")
-    if not result_uri or not result_uri.startswith(root):
+    """A result's data docs, relative to the index; None where none were written."""
+    result_key = store.key(result_uri) if result_uri else None
+    if result_key is None or not store.exists(docs_key := data_docs_key(result_key)):
         return None
-    docs_key = posixpath.join(posixpath.dirname(result_uri.removeprefix(root)), "docs", "index.html")
-    return quote(posixpath.relpath(docs_key, DOCS)) if store.exists(docs_key) else None
+    return quote(posixpath.relpath(docs_key, DOCS))
 
 
 _INDEX = Environment(autoescape=True).from_string(

@@ -28,7 +28,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from ingest.identifiers import run_key
 from ingest.postgres.runs import record_dq_result
 from ingest.zones.store import ObjectStore
-from quality.report import FailedCheck, GateFailed, GateResult
+from quality.report import DOCS_DIR, RESULT_FILE, FailedCheck, GateFailed, GateResult
 from quality.suites import Suite
 
 Data = pa.Table | pd.DataFrame
@@ -75,14 +75,14 @@ def run_gate(
     prefix = f"quality/{stage}/run_id={run_id}/{suite.name}" + (f"/part-{part:05d}" if part is not None else "")
     with tempfile.TemporaryDirectory(prefix="edgarflow-docs-") as docs_dir:
         validation = _validate(suite.to_gx(), frame, run_id, docs_dir).to_json_dict()
-        store.delete_prefix(f"{prefix}/docs/")  # a re-run replaces the site, not adds to it
-        docs_uri = _publish_docs(store, Path(docs_dir), f"{prefix}/docs/")
+        store.delete_prefix(f"{prefix}/{DOCS_DIR}/")  # a re-run replaces the site, not adds to it
+        docs_uri = _publish_docs(store, Path(docs_dir), f"{prefix}/{DOCS_DIR}/")
 
     checks = validation["results"]
     # Both read the full index lists that _slim drops.
     row_failures = _row_failures(checks)
     failing = tuple(_failed_check(c, frame, suite.keys) for c in checks if not c["success"])
-    store.put(f"{prefix}/result.json", orjson.dumps(_slim(validation), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY), "application/json")
+    store.put(f"{prefix}/{RESULT_FILE}", orjson.dumps(_slim(validation), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY), "application/json")
     result = GateResult(
         run_id=run_id,
         stage=stage,
@@ -92,7 +92,7 @@ def run_gate(
         failed=validation["statistics"]["unsuccessful_expectations"],
         row_count=len(frame),
         failing=failing,
-        result_uri=store.uri(f"{prefix}/result.json"),
+        result_uri=store.uri(f"{prefix}/{RESULT_FILE}"),
         docs_uri=docs_uri,
         row_failures=row_failures,
     )

@@ -6,9 +6,19 @@ summaries) stays light to import.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Beside each gate's result (quality/gate.py writes both): the result JSON and its GX data docs.
+RESULT_FILE = "result.json"
+DOCS_DIR = "docs"
+
+
+def data_docs_key(result_key: str) -> str:
+    """The data docs' index page of the result stored at ``result_key``."""
+    return posixpath.join(posixpath.dirname(result_key), DOCS_DIR, "index.html")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,13 @@ def test_uri_and_local_copies(store):
         assert open(paths[0], "rb").read() == b"abc"
 
 
+def test_key_is_the_inverse_of_uri_and_refuses_other_addresses(store, tmp_path):
+    key = "quality/staged/run_id=manual__2026-11-20T00:00:00+00:00/staged_facts/result.json"
+    assert store.key(store.uri(key)) == key
+    elsewhere = "gs://another-bucket/quality/x.json" if isinstance(store, GCSStore) else str(tmp_path / "other" / "x")
+    assert store.key(elsewhere) is None
+
+
 def test_local_store_rejects_escaping_keys(tmp_path):
     with pytest.raises(ValueError):
         LocalStore(tmp_path).put("../outside", b"x")

@@ -37,6 +37,10 @@ class ObjectStore(Protocol):
         """Address of ``key`` for engines that read the store directly (DuckDB, BigQuery)."""
         ...
 
+    def key(self, uri: str) -> str | None:
+        """The key ``uri`` addresses (``uri``'s inverse); None for an address outside this store."""
+        ...
+
 
 class LocalStore:
     def __init__(self, root: str | os.PathLike[str]):
@@ -98,6 +102,10 @@ class LocalStore:
     def uri(self, key: str) -> str:
         return str(self._path(key))
 
+    def key(self, uri: str) -> str | None:
+        path = Path(uri).resolve()
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else None
+
 
 class GCSStore:
     """gs://bucket/prefix through google-cloud-storage (honours STORAGE_EMULATOR_HOST)."""
@@ -146,6 +154,10 @@ class GCSStore:
 
     def uri(self, key: str) -> str:
         return f"gs://{self._bucket.name}/{self._name(key)}"
+
+    def key(self, uri: str) -> str | None:
+        root = f"gs://{self._bucket.name}/" + (f"{self._prefix}/" if self._prefix else "")
+        return uri.removeprefix(root) if uri.startswith(root) else None
 
 
 def open_store(url: str) -> ObjectStore:
