@@ -80,30 +80,19 @@ def on_task_failure(context) -> None:
     """A task failed for good: record it as a failed stage of its run (serving.pipeline_runs shows
     failed runs to the dashboard), then post it to EDGARFLOW_ALERT_WEBHOOK; gates have already
     posted their checks."""
+    from ingest.postgres.runs import record_task_failure  # psycopg: not for parse time
+
     error = context.get("exception")
     ti = context["ti"]
-    _record_failure(ti.dag_id, ti.run_id, ti.task_id, error)
-    webhook = Settings().alert_webhook
+    settings = Settings()
+    record_task_failure(settings, dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, error=error)
+    webhook = settings.alert_webhook
     if webhook is None or isinstance(error, GateFailed):
         return
     try:
         post_task_failure(webhook.get_secret_value(), ti.dag_id, ti.run_id, ti.task_id, f"{type(error).__name__}: {error}")
     except AlertFailed as exc:
         log.error("%s", exc)
-
-
-def _record_failure(dag_id: str, run_id: str, task_id: str, error: BaseException | None) -> None:
-    # Imported here: psycopg is not for parse time. Only the error's type is kept: its message may
-    # quote a URL or a DSN, which the store must not hold.
-    from ingest.postgres.connection import connect
-    from ingest.postgres.runs import record_run
-
-    try:
-        with connect() as conn:
-            record_run(conn, dag_id=dag_id, run_id=run_id, stage=task_id, status="failed",
-                       counts={"error": type(error).__name__ if error else None})
-    except Exception:  # the store may be what failed; the alert still goes out
-        log.exception("could not record the failure of %s in %s", task_id, run_id)
 
 
 # Retries are for what may pass next time (SEC or a database briefly away), not for a failed

@@ -57,6 +57,16 @@ def test_failed_staged_gate_stops_everything_downstream(tmp_path, pg_dsn, webhoo
         failed = conn.execute("SELECT stage, suite, failing FROM edgar.dq_results WHERE NOT success").fetchall()
     assert [(stage, suite) for stage, suite, _ in failed] == [("staged", "staged_facts")]
     assert "period_start" in json.dumps(failed[0][2])
+    # The failure callback recorded the run as failed, for bi_reader's view (the dashboard),
+    # with the error's type and nothing of its message.
+    with connect(settings) as conn, conn.transaction():
+        conn.execute("SET LOCAL ROLE bi_reader")
+        shown = conn.execute("SELECT status, failed_tasks FROM serving.pipeline_runs WHERE run_id = %s",
+                             (run.run_id,)).fetchall()  # fmt: skip
+    assert shown == [("failed", "gate_staged")]
+    with connect(settings) as conn:
+        kept = conn.execute("SELECT counts FROM edgar.pipeline_runs WHERE run_id = %s", (run.run_id,)).fetchone()
+    assert kept == ({"error": "GateFailed"},)
     report = render_failed_gates(run.run_id, settings)  # what make run prints when it stops here
     assert report.startswith("  staged gate failed: suite staged_facts") and "period_start" in report
 

@@ -3,6 +3,7 @@ quarantined (edgar.quarantine) and validation outcomes (edgar.dq_results)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,11 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ingest.postgres.connection import connect
 from ingest.postgres.loader import as_loader
+from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # The stage under which each DAG's summary of a run is kept; a run with one has finished.
 SUMMARY_STAGE = "summary"
@@ -50,6 +55,18 @@ def record_run(
                 "counts": Jsonb(dict(counts)) if counts is not None else None,
             },
         )
+
+
+def record_task_failure(settings: Settings, *, dag_id: str, run_id: str, task_id: str, error: BaseException | None) -> None:
+    """A task that failed for good, as a failed stage of its run (serving.pipeline_runs shows it).
+    Only the error's type is kept: its message may quote a URL or a DSN. Never raises: the store
+    may be what failed, and the caller (the DAGs' failure callback) still has an alert to send."""
+    try:
+        with connect(settings) as conn:
+            record_run(conn, dag_id=dag_id, run_id=run_id, stage=task_id, status="failed",
+                       counts={"error": type(error).__name__ if error else None})  # fmt: skip
+    except Exception:
+        log.exception("could not record the failure of %s in %s", task_id, run_id)
 
 
 def record_quarantine(
