@@ -27,21 +27,24 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import yaml
 from jinja2 import Environment, StrictUndefined
 from psycopg.conninfo import conninfo_to_dict
 
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import LOCAL_DIR, PROJECT_ROOT, Settings
 
 DASHBOARD_DIR = PROJECT_ROOT / "dashboards"
 BUILD_DIR = DASHBOARD_DIR / "build"
 # What a copy of the project needs besides node_modules, which it shares (build(project=…)).
 PROJECT_FILES = ("package.json", "package-lock.json", ".npmrc", "evidence.config.yaml", "evidence.plugins.yaml",
                  "evidence.settings.json", "pages", "queries")
+LOG = LOCAL_DIR / "logs" / "make-dashboard.log"
 MIN_NODE = 18
 DEFAULT_PORT = 3000
+LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}/"  # what `make dashboard-serve` serves
 READER_ROLE = "bi_reader"
 # npm ci ran for this lock file: its hash, kept inside node_modules.
 _INSTALLED = DASHBOARD_DIR / "node_modules" / ".edgarflow-lock-sha256"
@@ -75,14 +78,12 @@ def require_node() -> None:
         )
 
 
-def install() -> bool:
+def install() -> None:
     """``npm ci`` from the committed lock file, unless node_modules already holds exactly it."""
     lock = hashlib.sha256((DASHBOARD_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if _INSTALLED.exists() and _INSTALLED.read_text() == lock:
-        return False
-    _npm("ci")
-    _INSTALLED.write_text(lock)
-    return True
+    if not (_INSTALLED.exists() and _INSTALLED.read_text() == lock):
+        _npm("ci")
+        _INSTALLED.write_text(lock)
 
 
 def write_sources(settings: Settings, project: Path = DASHBOARD_DIR) -> dict[str, str]:
@@ -146,6 +147,8 @@ def build(settings: Settings, project: Path = DASHBOARD_DIR) -> Path:
     """The static dashboard in ``project``/build over ``settings``' warehouse and PostgreSQL. A
     project other than dashboards/ (a copy of its PROJECT_FILES) shares its node_modules."""
     require_node()
+    LOG.unlink(missing_ok=True)
+    print(f"dashboard: building {project / 'build'} (npm's output: {LOG})", flush=True)
     install()
     if project != DASHBOARD_DIR and not (project / "node_modules").exists():
         (project / "node_modules").symlink_to(DASHBOARD_DIR / "node_modules", target_is_directory=True)
@@ -165,9 +168,16 @@ def _npm(*args: str, env: dict[str, str] | None = None, cwd: Path = DASHBOARD_DI
         # Evidence's telemetry is off by evidence.settings.json; say it to every tool underneath too.
         "DO_NOT_TRACK": "1",
     }
-    result = subprocess.run(["npm", *args], cwd=cwd, env=run_env, check=False)
+    command = f"npm {' '.join(args)}"
+    print(f"  {command} ...", flush=True)
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    with LOG.open("a") as log:  # npm's and Evidence's output: a log, not the terminal
+        log.write(f"\n$ {command}  (in {cwd})\n")
+        log.flush()
+        result = subprocess.run(["npm", *args], cwd=cwd, env=run_env, stdout=log, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
-        raise DashboardError(f"`npm {' '.join(args)}` in {cwd} failed (exit {result.returncode})")
+        tail = "".join(LOG.read_text(errors="replace").splitlines(keepends=True)[-30:])
+        raise DashboardError(f"`{command}` in {cwd} failed (exit {result.returncode}); the end of {LOG}:\n{tail}")
 
 
 def server(build_dir: Path = BUILD_DIR, port: int = DEFAULT_PORT) -> http.server.ThreadingHTTPServer:
@@ -179,7 +189,7 @@ def server(build_dir: Path = BUILD_DIR, port: int = DEFAULT_PORT) -> http.server
 
 def serve(port: int = DEFAULT_PORT) -> None:
     with server(BUILD_DIR, port) as httpd:
-        print(f"dashboard: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
+        print(f"dashboard: http://127.0.0.1:{httpd.server_port}/  (Ctrl-C stops it)", flush=True)
         try:
             httpd.serve_forever()
         except KeyboardInterrupt:
@@ -198,6 +208,8 @@ def main(argv: list[str] | None = None) -> None:
     served = commands.add_parser("serve", help="serve dashboards/build on localhost")
     served.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
+    # The embedded PostgreSQL's wheel warns that it picks /tmp for its runtime directory: noise here.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     try:
         if args.command == "build":
             _build_and_stop_what_it_started(Settings())
@@ -208,16 +220,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _build_and_stop_what_it_started(settings: Settings) -> None:
-    from ops.services import stop_embedded_postgres
+    from ops.services import stop_embedded_servers_unless_airflow_runs
 
-    pid_file = Path(settings.pg_data_dir) / "postmaster.pid"
-    running = settings.pg_dsn is not None or pid_file.exists()
     try:
         built = build(settings)
-    finally:
-        if not running:  # like `make run`, leave nothing running that was not running before
-            stop_embedded_postgres()
-    print(f"dashboard built: {built}\n  open it: make dashboard-serve  (http://127.0.0.1:{DEFAULT_PORT}/)")
+    finally:  # the embedded PostgreSQL it read, as `make run` does
+        stop_embedded_servers_unless_airflow_runs()
+    print(f"dashboard built: {built}\n  open it: make dashboard-serve  ({LOCAL_URL})")
 
 
 if __name__ == "__main__":

@@ -103,16 +103,15 @@ def _search_example() -> str:
 
 def _dashboard_note() -> str:
     """Where the BI dashboard is, and how to build and open it over what this run made."""
-    from ops.dashboard import BUILD_DIR, DEFAULT_PORT
+    from ops.dashboard import BUILD_DIR, LOCAL_URL
 
-    url = f"http://127.0.0.1:{DEFAULT_PORT}/"
     index = BUILD_DIR / "index.html"
     if not index.exists():
         return (f"dashboard: not built yet; `make dashboard` builds it into {BUILD_DIR} (Node.js 18+), "
-                f"`make dashboard-serve` opens it at {url}")  # fmt: skip
+                f"`make dashboard-serve` opens it at {LOCAL_URL}")  # fmt: skip
     built = time.strftime("%Y-%m-%d %H:%M", time.localtime(index.stat().st_mtime))
     return (f"dashboard: {BUILD_DIR} (built {built}, over the data of then: `make dashboard` rebuilds it)\n"
-            f"  open it: make dashboard-serve, then {url}")  # fmt: skip
+            f"  open it: make dashboard-serve, then {LOCAL_URL}")  # fmt: skip
 
 
 class _Follower(threading.Thread):
@@ -147,11 +146,11 @@ class _Follower(threading.Thread):
 def _stop_servers(terminal) -> None:
     from ops import services
 
-    if any(services.status().values()):
+    stopped = services.stop_embedded_servers_unless_airflow_runs()
+    if stopped is None:
         terminal.write("Airflow services (`make airflow`) are running, so the embedded PostgreSQL stays up; "
                        "`make stop` stops everything.\n")  # fmt: skip
-        return
-    if stopped := services.stop_embedded_servers():
+    elif stopped:
         terminal.write("\nnothing left running:\n" + "\n".join(stopped) + "\n")
 
 

@@ -132,6 +132,14 @@ def stop_embedded_servers() -> list[str]:
     return [line for line in (stop_embedded_postgres(), stop_embedded_redis()) if line]
 
 
+def stop_embedded_servers_unless_airflow_runs() -> list[str] | None:
+    """What `make run` and `make dashboard` do when they end: stop the embedded servers (what was
+    stopped, a line each), unless Airflow's services (`make airflow`) use them: None then."""
+    if any(status().values()):
+        return None
+    return stop_embedded_servers()
+
+
 def stop_services() -> None:
     for service in reversed(SERVICES):
         pid = running_pid(service)

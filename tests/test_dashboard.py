@@ -161,24 +161,7 @@ def test_the_warehouse_file_opens_in_the_dashboards_duckdb_client(site):
     assert (project / "build" / "data" / "warehouse" / "statements").is_dir()
 
 
-def _path_with(tmp_path, node_version: str | None) -> str:
-    """A PATH holding only `npm` and, unless None, a `node` that reports ``node_version``."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    tools = {"npm": "#!/bin/sh\necho 10.0.0\n"}
-    if node_version is not None:
-        tools["node"] = f"#!/bin/sh\necho {node_version}\n"
-    for name, script in tools.items():
-        (bin_dir / name).write_text(script)
-        (bin_dir / name).chmod(0o755)
-    return str(bin_dir)
-
-
-@pytest.mark.parametrize(
-    ("node", "message"),
-    [(None, "needs Node.js 18 or later with npm, and none is on PATH"), ("v16.20.2", "this is 16.20.2")],
-)
-def test_make_dashboard_says_plainly_what_node_it_needs(tmp_path, monkeypatch, node, message):
-    monkeypatch.setenv("PATH", _path_with(tmp_path, node))
-    with pytest.raises(dashboard.DashboardError, match=message):
+def test_make_dashboard_says_plainly_that_it_needs_node(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a directory with no node and no npm
+    with pytest.raises(dashboard.DashboardError, match="needs Node.js 18 or later with npm, and none is on PATH"):
         dashboard.require_node()

@@ -60,8 +60,7 @@ await open(`/companies/${cik}`);
 await pick('Fiscal year', fiscalYear);
 result.company = {
 	heading: await page.locator('h1').first().innerText(),
-	statements: await rowsOf(0),
-	charts: await page.locator('.chart, [class*="echarts"]').count()
+	statements: await rowsOf(0)
 };
 await page.screenshot({ path: join(out, 'company.png'), fullPage: true });
 
