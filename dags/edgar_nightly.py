@@ -35,7 +35,6 @@ from edgarflow_defaults import (
     gathered,
     run_day,
     tickers_param,
-    warehouse,
 )  # fmt: skip
 
 from ingest.identifiers import CIK_INPUT
@@ -115,8 +114,8 @@ def edgar_nightly():
         return _nightly().load_postgres(gathered(stagings), run_id)
 
     @task(pool=WAREHOUSE_POOL)
-    def load_warehouse():
-        return warehouse().load_warehouse("edgar")
+    def load_warehouse(stagings, params=None):
+        return _nightly().load_warehouse(gathered(stagings), params["bulk"])
 
     @task
     def gate_postgres(stagings, run_id=None):
@@ -142,7 +141,7 @@ def edgar_nightly():
     staged_gate = gate_staged(stagings)
     raw_gate >> staged_gate
     pg_loads = load_postgres(stagings)
-    warehouse_loads = load_warehouse()
+    warehouse_loads = load_warehouse(stagings)
     staged_gate >> [pg_loads, warehouse_loads]
     pg_gate = gate_postgres(stagings)
     pg_loads >> pg_gate

@@ -30,8 +30,9 @@ from ingest.zones.manifests import manifest_key, read_manifest, write_manifest
 from ingest.zones.raw import Landed
 from ingest.zones.staged import staged_cik
 from ingest.zones.store import ObjectStore, local_copies, open_store
+from pipelines import warehouse_build
 from pipelines.params import EDGAR_BATCH_SIZE
-from pipelines.payloads import Batch, Extracted, Gate, LoadCounts, Loads, Staged
+from pipelines.payloads import Batch, Extracted, Gate, LoadCounts, Loads, Staged, TableLoads
 from pipelines.summaries import nightly_summary, record_summary, render
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,12 @@ def staged_keys(stagings: list[Staged], store: ObjectStore | None = None) -> dic
 def run_ciks(stagings: list[Staged]) -> list[str]:
     """The companies this run staged: what gate_postgres checks."""
     return sorted({cik for keys in staged_keys(stagings).values() for k in keys if (cik := staged_cik(k))})
+
+
+def load_warehouse(stagings: list[Staged], bulk: bool) -> TableLoads:
+    """edgar's raw warehouse tables: replaced whole after a bulk run (every filer), else only the
+    rows of this run's filers, so a nightly's load and the build after it follow what changed."""
+    return warehouse_build.load_warehouse("edgar", None if bulk else run_ciks(stagings))
 
 
 def load_postgres(stagings: list[Staged], run_id: str) -> Loads:

@@ -128,6 +128,7 @@ class Built(Payload):
 
     nodes: int
     statuses: dict[str, int]
+    filers: int = 0  # filers the incremental models rebuilt
 
 
 class Published(Payload):

@@ -17,6 +17,7 @@ from ingest.publish.cache import warm_cache as warm
 from ingest.publish.serving import publish_serving
 from ingest.publish.signals import publish_signals as publish
 from ingest.settings import Settings
+from ingest.warehouse.changes import build_window, record_build
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.runner import DbtRunError, run_dbt
 from ingest.warehouse.tables import SOURCE_DATASETS
@@ -30,27 +31,35 @@ log = logging.getLogger(__name__)
 DAG_ID = "warehouse_build"
 
 
-def load_warehouse(source: str) -> TableLoads:
+def load_warehouse(source: str, ciks: list[str] | None = None) -> TableLoads:
     """A source's staged datasets (edgar or market, after its own gates) into their raw tables;
-    both source DAGs end their loads with it. The other source's tables are left as they are."""
+    both source DAGs end their loads with it. The other source's tables are left as they are.
+    ``ciks``: only those companies' rows are replaced (a nightly's filers); None: every table whole."""
     settings = Settings()
-    loads = load_raw_tables(settings, open_store(settings.storage_url), SOURCE_DATASETS[source])
+    loads = load_raw_tables(settings, open_store(settings.storage_url), SOURCE_DATASETS[source], ciks)
     return TableLoads(tables={x.table: x.rows for x in loads})
 
 
 def build_marts(run_id: str) -> Built:
-    """`dbt build` of every model, snapshot, seed and test; run_results.json kept in the store."""
+    """`dbt build` of every model, snapshot, seed and test, the incremental models over the filers
+    loaded since the last complete build (ingest/warehouse/changes.py); run_results.json kept in
+    the store."""
     settings = Settings()
     store = open_store(settings.storage_url)
+    window = build_window(settings)
+    filers = window.filers(settings)
+    log.info("rebuilding %d filers loaded after %s through %s", filers, window.after or "the start", window.through)
+    args = ["build", "--vars", json.dumps(window.dbt_vars())]
     try:
-        run = run_dbt(settings, ["build"], run_id=safe_name(run_id))
+        run = run_dbt(settings, args, run_id=safe_name(run_id))
     except DbtRunError as exc:
         _keep_dbt_results(store, run_id, exc.run.run_results())
         raise
     _keep_dbt_results(store, run_id, run.run_results())
+    record_build(settings, window, run_id)
     for node in sorted(run.nodes, key=lambda n: -n.execution_time)[:10]:
         log.info("dbt %-10s %-55s %-7s %6.2fs", node.resource_type, node.name, node.status, node.execution_time)
-    return Built(nodes=len(run.nodes), statuses=dict(Counter(n.status for n in run.nodes)))
+    return Built(nodes=len(run.nodes), statuses=dict(Counter(n.status for n in run.nodes)), filers=filers)
 
 
 def _keep_dbt_results(store: ObjectStore, run_id: str, results: dict) -> None:

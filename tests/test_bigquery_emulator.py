@@ -27,10 +27,10 @@ from ingest.warehouse.bigquery_client import bigquery_client
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.runner import ARTIFACTS_DIR, run_dbt
-from ingest.warehouse.tables import MARTS_SCHEMA
+from ingest.warehouse.tables import MARTS_SCHEMA, SOURCE_DATASETS
 from ingest.yahoo.normalize import csv_rows
 from ingest.yahoo.universe import Listing
-from ingest.zones.staged import staged_keys, write_staged
+from ingest.zones.staged import staged_cik, staged_keys, write_staged
 from ingest.zones.store import open_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.dag, pytest.mark.dbt]
@@ -92,13 +92,21 @@ def test_every_task_of_the_three_dags_succeeded_on_bigquery(bigquery_run):
 
 
 def test_raw_tables_come_from_load_jobs_over_the_staged_parquet_in_gcs(bigquery_run):
-    """load_warehouse loads gs://…/staged/<dataset>/* (ingest/warehouse/load.py); what landed is
-    every staged row, with the staged schema's types."""
+    """load_warehouse loads the run's files of gs://…/staged/<dataset>/ (ingest/warehouse/load.py),
+    replacing its filers' rows; what landed is every staged row, with the staged schema's types,
+    and each filer loaded is recorded for the build."""
     _, settings = bigquery_run
     store = open_store(settings.storage_url)
     staged = sum(pq.ParquetFile(io.BytesIO(store.get(k))).metadata.num_rows for k in staged_keys(store, "facts"))
-    rows = WarehouseReader(settings).table_rows()
-    assert rows["raw.edgar_facts"] == staged == 193_912 and rows["raw.yahoo_prices"] > 0
+    reader = WarehouseReader(settings)
+
+    def count(table: str, what: str = "*") -> int:
+        # A query, not table metadata: bqemulator does not count rows a DML statement inserted.
+        return reader.query(f"select count({what}) as n from {reader.table('raw', table)}").column("n")[0].as_py()
+
+    assert count("edgar_facts") == staged == 193_912 and count("yahoo_prices") > 0
+    staged_filers = {staged_cik(k) for d in SOURCE_DATASETS["edgar"] for k in staged_keys(store, d)}
+    assert count("edgar_filer_loads") == count("edgar_filer_loads", "distinct cik") == len(staged_filers)
     facts = bigquery_client(settings).get_table(f"{BQ_PROJECT}.edgarflow_raw.edgar_facts")
     assert {f.name: f.field_type for f in facts.schema}["value"] == "NUMERIC"
 

@@ -56,6 +56,7 @@ def test_edgar_nightly_graph(dagbag):
         ("gate_staged", "load_postgres"),
         ("normalize", "load_postgres"),  # which companies this run staged
         ("gate_staged", "load_warehouse"),
+        ("normalize", "load_warehouse"),  # its filers' rows are replaced
         ("load_postgres", "gate_postgres"),
         ("normalize", "gate_postgres"),
         ("gate_postgres", "reconcile"),

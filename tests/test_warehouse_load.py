@@ -8,8 +8,9 @@ import sys
 import time
 
 import duckdb
+import pyarrow.compute as pc
 import pytest
-from conftest import APPLE, NVIDIA
+from conftest import APPLE, NVIDIA, TESLA
 from sample_tables import stage_sample
 
 from ingest.settings import Settings
@@ -17,6 +18,7 @@ from ingest.warehouse import duckdb_file
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.tables import SOURCE_DATASETS
+from ingest.zones.staged import read_staged, staged_key, write_staged
 from ingest.zones.store import LocalStore
 
 
@@ -38,8 +40,8 @@ def test_a_source_loads_its_own_tables_and_leaves_the_others(staged):
     assert [x.table for x in loads] == ["raw.yahoo_prices"]
     # dbt's sources exist from the first load on, empty until their source loads.
     assert _rows(settings) == {
-        "raw.edgar_companies": 0, "raw.edgar_facts": 0, "raw.edgar_filing_sections": 0, "raw.edgar_filing_texts": 0,
-        "raw.edgar_filings": 0, "raw.edgar_text_signals": 0, "raw.yahoo_prices": 0,
+        "raw.edgar_companies": 0, "raw.edgar_facts": 0, "raw.edgar_filer_loads": 0, "raw.edgar_filing_sections": 0,
+        "raw.edgar_filing_texts": 0, "raw.edgar_filings": 0, "raw.edgar_text_signals": 0, "raw.yahoo_prices": 0,
     }  # fmt: skip
 
     load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
@@ -51,6 +53,35 @@ def test_a_source_loads_its_own_tables_and_leaves_the_others(staged):
     assert _rows(settings) == apple
     load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
     assert _rows(settings)["raw.edgar_facts"] > apple["raw.edgar_facts"]
+
+
+def _by_cik(settings: Settings, table: str) -> dict[str, int]:
+    rows = WarehouseReader(settings).query(f"select cik, count(*) as n from raw.{table} group by cik").to_pylist()
+    return {r["cik"]: r["n"] for r in rows}
+
+
+def test_a_load_by_filer_replaces_only_their_rows_and_records_them(staged):
+    settings, store = staged
+    stage_sample(store, [NVIDIA])
+    load_raw_tables(settings, store, SOURCE_DATASETS["edgar"])
+    whole = _by_cik(settings, "edgar_facts")
+    assert set(whole) == {APPLE, NVIDIA}
+    assert _by_cik(settings, "edgar_filer_loads") == {APPLE: 1, NVIDIA: 1}
+
+    # Apple's staged facts lose their newest filing; NVIDIA's file stays as loaded.
+    facts = read_staged(store, staged_key("facts", APPLE))
+    newest = pc.max(facts["filed"])
+    write_staged(store, "facts", APPLE, facts.filter(pc.less(facts["filed"], newest)))
+    (loaded, *_) = load_raw_tables(settings, store, SOURCE_DATASETS["edgar"], ciks=[APPLE, TESLA])
+    assert (loaded.table, loaded.files) == ("raw.edgar_facts", 1)
+    after = _by_cik(settings, "edgar_facts")
+    assert after[NVIDIA] == whole[NVIDIA]
+    assert after[APPLE] == loaded.rows < whole[APPLE]
+    # Every company of the load is recorded, one with no staged file too (its rows, none, replaced).
+    assert _by_cik(settings, "edgar_filer_loads") == {APPLE: 2, NVIDIA: 1, TESLA: 1}
+
+    with pytest.raises(ValueError, match="not loaded by filer"):
+        load_raw_tables(settings, store, SOURCE_DATASETS["market"], ciks=[APPLE])
 
 
 def test_an_emptied_dataset_empties_its_table(staged):

@@ -50,6 +50,20 @@ class WarehouseReader:
         )
         return table.cast(floats).to_pandas(date_as_object=False)
 
+    def exists(self, schema: str, name: str) -> bool:
+        """Whether the table or view exists."""
+        if self.settings.warehouse == "bigquery":
+            from google.api_core.exceptions import NotFound
+
+            try:
+                self._client().get_table(self.table(schema, name).strip("`"))
+            except NotFound:
+                return False
+            return True
+        with self._duckdb() as con:
+            sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
+            return con.execute(sql, [schema, name]).fetchone()[0] > 0
+
     def table_rows(self) -> dict[str, int]:
         """Rows of every table (not views), as ``schema.table``: on BigQuery the datasets of
         ``bq_dataset``, from table metadata."""

@@ -12,6 +12,10 @@ RAW_TABLES = {
     "filing_texts": ("edgar_filing_texts", "filing_date", ["cik"]),
     "text_signals": ("edgar_text_signals", "filing_date", ["cik"]),
 }
+# Every edgar load appends (cik, loaded_at) for each filer it (re)loaded; build_marts rebuilds the
+# filers loaded since the last complete build (ingest/warehouse/changes.py), recorded here.
+FILER_LOADS = "edgar_filer_loads"
+MART_BUILDS = "mart_builds"
 # Each source DAG loads only its own raw tables, after its own gates.
 SOURCE_DATASETS = {
     "edgar": ("facts", "companies", "filings", "sections", "filing_texts", "text_signals"),

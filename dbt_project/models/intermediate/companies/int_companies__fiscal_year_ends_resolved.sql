@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- One row per company: the month its fiscal year ends (on the fiscal-month scale of
 -- macros/fiscal_calendar.sql). The submissions API's fiscalYearEnd wins; companies known only
 -- from companyfacts get the month most of their annual (350-380 day) facts end in.
@@ -11,7 +12,8 @@ annual_period_ends as (
         period_end,
         {{ fiscal_month_index('period_end') }} as month_index
     from {{ ref('stg_edgar__facts') }}
-    where taxonomy in ('us-gaap', 'ifrs-full')
+    where {{ changed_filers() }}
+      and taxonomy in ('us-gaap', 'ifrs-full')
       and period_start is not null
       and {{ dbt.datediff('period_start', 'period_end', 'day') }} between 350 and 380
 
@@ -54,7 +56,8 @@ declared as (
         fiscal_year_end,
         {{ fiscal_year_end_month('fiscal_year_end') }} as fye_month
     from {{ ref('stg_edgar__companies') }}
-    where length(fiscal_year_end) = 4
+    where {{ changed_filers() }}
+      and length(fiscal_year_end) = 4
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- One fact per company, metric, fiscal period and filing. Where a filing tags the same period
 -- with several tags of one metric, the filing's primary taxonomy wins first: the one most of
 -- its mapped facts use (us-gaap on a tie; cover-page dei tags last), so a filer moving from
@@ -13,6 +14,7 @@ with
 facts as (
 
     select * from {{ ref('int_facts__fiscal_periods_assigned') }}
+    where {{ changed_filers() }}
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Each mapped fact placed in its company's fiscal calendar from the fact's own start and end
 -- (never from the filing's fy/fp, which describe the filing):
 --   duration of 350-380 days ending at a fiscal year end     -> FY
@@ -14,12 +15,14 @@ with
 facts as (
 
     select * from {{ ref('int_facts__mapped_to_metrics') }}
+    where {{ changed_filers() }}
 
 ),
 
 fiscal_year_ends as (
 
     select cik, fye_month from {{ ref('int_companies__fiscal_year_ends_resolved') }}
+    where {{ changed_filers() }}
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Facts of the tags in seed metric_tags, from financial reports, in a unit that fits the
 -- metric (seed metric_definitions): a currency code (USD, TWD, ...), a currency per share
 -- (USD/shares), or shares; and of the metric's period type (a duration has a start, an instant
@@ -10,7 +11,8 @@ with
 facts as (
 
     select * from {{ ref('stg_edgar__facts') }}
-    where form in (select form from {{ ref('sec_forms') }} where is_financial_report)
+    where {{ changed_filers() }}
+      and form in (select form from {{ ref('sec_forms') }} where is_financial_report)
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Every metric value of every filing and fiscal period: the best tagged fact
 -- (int_facts__best_tag_selected) or, where the filing tags none of the metric's tags, the value
 -- derived from its other metrics (int_facts__metrics_derived, derivation not null).
@@ -23,6 +24,7 @@ tagged as (
         filed_date,
         cast(null as {{ dbt.type_string() }}) as derivation
     from {{ ref('int_facts__best_tag_selected') }}
+    where {{ changed_filers() }}
 
 ),
 
@@ -45,6 +47,7 @@ derived as (
         filed_date,
         derivation
     from {{ ref('int_facts__metrics_derived') }}
+    where {{ changed_filers() }}
 
 )
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Metrics a filing does not tag but reports through other metrics (seed metric_derivations):
 -- parent equity as total equity less noncontrolling interest, parent net income as consolidated
 -- net income less the NCI share or as income available to common plus preferred dividends
@@ -12,6 +13,7 @@ with
 tagged as (
 
     select * from {{ ref('int_facts__best_tag_selected') }}
+    where {{ changed_filers() }}
 
 ),
 

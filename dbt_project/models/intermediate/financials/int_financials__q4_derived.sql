@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Q4 of currency flow metrics (revenue, net income, cash flows, ...) for years in which the
 -- company filed no three-month Q4, as most 10-K filers do: FY minus the nine months to Q3.
 -- Point in time: one derived row per filed FY version, from that FY value and the latest
@@ -11,7 +12,8 @@ with
 flows as (
 
     select * from {{ ref('int_facts__metric_values') }}
-    where period_type = 'duration'
+    where {{ changed_filers() }}
+      and period_type = 'duration'
       and unit_type = 'currency'
 
 ),

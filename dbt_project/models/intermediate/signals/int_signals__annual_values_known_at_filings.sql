@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Annual values as known when each annual report was filed: one row per company and annual
 -- report (10-K, 20-F, 40-F and their amendments) that reports a fiscal year, with, for that
 -- fiscal year (t) and the two before it (t-1, t-2), the latest version of each metric filed on
@@ -19,7 +20,8 @@ with
 statements as (
 
     select * from {{ ref('fct_financial_statements') }}
-    where fiscal_period = 'FY'
+    where {{ changed_filers() }}
+      and fiscal_period = 'FY'
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- The latest value of the balances valuations use (shares outstanding, cash, debt) and of
 -- fiscal-year depreciation and amortization, as known from each date a company filed one until
 -- the next: per company and metric, a row per filing date with the value of the latest period
@@ -28,7 +29,8 @@ candidates as (
             order by period_end desc
         ) as period_rank
     from {{ ref('fct_financial_statements') }}
-    where (
+    where {{ changed_filers() }}
+      and (
         (metric in ('{{ balances | join("', '") }}') and period_start is null)
         or (metric in ('{{ annual_flows | join("', '") }}') and fiscal_period = 'FY')
     )
@@ -46,6 +48,7 @@ candidates as (
         accession_number,
         1 as period_rank
     from {{ ref('int_signals__share_counts_filed') }}
+    where {{ changed_filers() }}
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- One share count per filing that reports one: the cover page's dei:EntityCommonStockSharesOutstanding
 -- when the filing has it (dated weeks after the balance sheet, so the freshest, and free of the
 -- scaling slips some balance sheets carry: Apple's 10-Q of 2014-04-24 tagged 861,745 shares, in
@@ -24,7 +25,8 @@ counts as (
             order by case when taxonomy = 'dei' then 0 else 1 end, period_end desc, value desc
         ) as count_rank
     from {{ ref('int_facts__mapped_to_metrics') }}
-    where metric = 'shares_outstanding'
+    where {{ changed_filers() }}
+      and metric = 'shares_outstanding'
       and value > 0
       and form not in (select form from {{ ref('sec_forms') }} where is_foreign_issuer)
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Stock splits (and reverse splits) inferred from the share counts a company filed
 -- (int_signals__share_counts_filed): between two consecutive dated counts, a jump by a factor of
 -- 1.25 to 50 that is a simple fraction n/d (d <= 4: 5-for-4, 3-for-2, 2-for-1, 10-for-1, ...),
@@ -23,6 +24,7 @@ counts as (
             order by filed_date, accession_number
         ) as version
     from {{ ref('int_signals__share_counts_filed') }}
+    where {{ changed_filers() }}
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}") }}
 -- Source anomalies: a later filing that reports the same tag, unit and period as an earlier one
 -- with the same amount and the opposite sign (Southwest's 2008 capex of 923M, filed as -923M in
 -- a later 10-K). One row per fact and pair of filings: the first filing of each sign. The marts
@@ -30,7 +31,8 @@ facts as (
     inner join tags
         on facts.taxonomy = tags.taxonomy
         and facts.tag = tags.tag
-    where facts.form in (select form from {{ ref('sec_forms') }} where is_financial_report)
+    where {{ changed_filers('facts.cik') }}
+      and facts.form in (select form from {{ ref('sec_forms') }} where is_financial_report)
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(partition_by=month_partitions('period_end')) }}
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}", partition_by=month_partitions('period_end')) }}
 -- Financial statements, every version as filed: one row per company, metric, fiscal period
 -- and filing (accession). The versions of a value are the rows of one company, metric, fiscal
 -- year and fiscal period, whatever dates each filing gave it (a 10-Q may date the prior year-end
@@ -29,7 +29,8 @@ values_filed as (
         filed_date,
         derivation
     from {{ ref('int_facts__metric_values') }}
-    where fiscal_period in ('FY', 'Q1', 'Q2', 'Q3', 'Q4')
+    where {{ changed_filers() }}
+      and fiscal_period in ('FY', 'Q1', 'Q2', 'Q3', 'Q4')
 
 ),
 
@@ -50,6 +51,7 @@ q4_derived as (
         filed_date,
         derivation
     from {{ ref('int_financials__q4_derived') }}
+    where {{ changed_filers() }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(partition_by=month_partitions('period_end')) }}
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}", partition_by=month_partitions('period_end')) }}
 -- Trailing-twelve-month values of currency flow metrics, current view: the latest version of
 -- each TTM in fct_financial_ttm_point_in_time (its four quarters each in their latest version,
 -- restatements applied). known_as_of_date is the first day this sum was known: the latest
@@ -9,7 +9,8 @@ with
 latest as (
 
     select * from {{ ref('fct_financial_ttm_point_in_time') }}
-    where is_latest
+    where {{ changed_filers() }}
+      and is_latest
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(partition_by=month_partitions('period_end')) }}
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}", partition_by=month_partitions('period_end')) }}
 -- Trailing-twelve-month values of currency flow metrics as known on every date: per company,
 -- metric and fiscal quarter, one row per version of the sum of that quarter and the three before
 -- it. A new version starts on each filing date that brings a version (filed, restated or derived
@@ -43,7 +43,8 @@ quarter_versions as (
     from {{ ref('fct_financial_statements') }} as statements
     inner join additive_metrics
         on statements.metric = additive_metrics.metric
-    where statements.fiscal_period in ('Q1', 'Q2', 'Q3', 'Q4')
+    where {{ changed_filers('statements.cik') }}
+      and statements.fiscal_period in ('Q1', 'Q2', 'Q3', 'Q4')
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(partition_by=month_partitions('as_of_date')) }}
+{{ config(materialized='incremental', pre_hook="{{ delete_changed_filers() }}", partition_by=month_partitions('as_of_date')) }}
 -- Financial signals of each company as of each annual report it filed, from financial statement
 -- values only, each computed from what was filed on or before the report's filing date
 -- (int_signals__annual_values_known_at_filings). Formulas are documented per column in
@@ -10,6 +10,7 @@ with
 known as (
 
     select * from {{ ref('int_signals__annual_values_known_at_filings') }}
+    where {{ changed_filers() }}
 
 ),
 
