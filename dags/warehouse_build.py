@@ -33,8 +33,8 @@ def warehouse_build():
         return warehouse().build_marts(run_id)
 
     @task
-    def gate_financials(run_id=None):
-        return gates().gate_warehouse(run_id)
+    def gate_financials(marts, run_id=None):  # the companies this build rebuilt
+        return gates().gate_warehouse(run_id, marts.window)
 
     @task
     def gate_market(run_id=None):
@@ -72,8 +72,8 @@ def warehouse_build():
         warehouse().summarize(run_id, marts, gate_results, published, warmed, docs)
 
     marts = build_marts()
-    marts_gates = [gate_financials(), gate_market()]
-    marts >> marts_gates
+    marts_gates = [gate_financials(marts), gate_market()]
+    marts >> marts_gates[1]
     published = publish_signals()
     marts_gates >> published
     freshness = check_freshness()

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from ingest.cache.server import connect as connect_cache
 from ingest.postgres.connection import connect
 from ingest.settings import Settings
+from ingest.warehouse.changes import BuildWindow
 from ingest.warehouse.reader import WarehouseReader
 from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA, RAW_TABLES
 from ingest.yahoo.trading_calendar import gaps
@@ -212,13 +213,16 @@ def reconcile_facts(run_id: str, settings: Settings | None = None) -> Gate:
     return Gate(suites=(_outcome(result),))
 
 
-def gate_warehouse(run_id: str, settings: Settings | None = None) -> Gate:
+def gate_warehouse(run_id: str, window: dict[str, str] | None = None, settings: Settings | None = None) -> Gate:
     """Gate the mart fct_financial_statements, in parts of whole companies (each checked against
-    dim_company): every check is within a company, so no part needs another."""
+    dim_company): every check is within a company, so no part needs another. ``window``: the
+    build's (Built.window); only the companies it rebuilt are checked, the others' rows being as
+    the build that gated them left them. None or empty: every company."""
     settings = settings or Settings()
     warehouse = WarehouseReader(settings)
     suite = suites.financial_statements(company_ciks=_ciks(warehouse, MARTS_SCHEMA, "dim_company"))
-    return Gate(suites=(_mart_in_parts(settings, warehouse, "fct_financial_statements", suite, run_id),))
+    rebuilt = BuildWindow.from_dbt_vars(window or {})
+    return Gate(suites=(_mart_in_parts(settings, warehouse, "fct_financial_statements", suite, run_id, rebuilt),))
 
 
 def gate_cache(run_id: str, settings: Settings | None = None) -> Gate:
@@ -316,14 +320,15 @@ def gate_price_gaps(run_id: str, exchanges: Mapping[str, str | None], settings: 
 
 
 def _mart_in_parts(settings: Settings, warehouse: WarehouseReader, mart: str, suite: suites.Suite,
-                   run_id: str) -> SuiteOutcome:  # fmt: skip
-    """Validate ``mart`` in parts of about GATE_PART_ROWS rows of whole
-    companies, each part read from the warehouse only when it is validated: what the gate holds is
-    one part, whatever the mart's size. An empty mart is validated once, empty."""
+                   run_id: str, window: BuildWindow | None = None) -> SuiteOutcome:  # fmt: skip
+    """Validate ``mart`` (the companies of ``window``, default every one) in parts of about
+    GATE_PART_ROWS rows of whole companies, each part read from the warehouse only when it is
+    validated: what the gate holds is one part, whatever the mart's size. An empty mart is
+    validated once, empty."""
     store = open_store(settings.storage_url)
     rows = 0
     with connect(settings) as conn:
-        for part, ciks in enumerate(company_parts(warehouse, mart)):
+        for part, ciks in enumerate(company_parts(warehouse, mart, window)):
             # The part is read inside the gate, so it is garbage once the gate returns.
             sql = part_sql(warehouse, mart)
             result = _recorded(
@@ -335,10 +340,12 @@ def _mart_in_parts(settings: Settings, warehouse: WarehouseReader, mart: str, su
     return SuiteOutcome(suite=suite.name, rows=rows, result=store.uri(f"quality/warehouse/run_id={run_id}/{suite.name}/"))
 
 
-def company_parts(warehouse: WarehouseReader, mart: str) -> Iterator[list[str]]:
-    """The mart's companies (cik, '' for rows without one, which part_sql matches) in groups of
-    about GATE_PART_ROWS rows, in cik order; one empty group for an empty mart."""
-    counts = warehouse.query(company_rows_sql(warehouse, mart))
+def company_parts(warehouse: WarehouseReader, mart: str, window: BuildWindow | None = None) -> Iterator[list[str]]:
+    """The mart's companies (cik, '' for rows without one, which part_sql matches), those of
+    ``window`` when given, in groups of about GATE_PART_ROWS rows, in cik order; one empty group
+    for an empty mart."""
+    filers, params = window.filers_sql(warehouse) if window and not window.every_filer else (None, [])
+    counts = warehouse.query(company_rows_sql(warehouse, mart, filers), params)
     group: list[str] = []
     rows = 0
     for cik, n in zip(counts["cik"].to_pylist(), counts["n"].to_pylist(), strict=True):
@@ -351,9 +358,11 @@ def company_parts(warehouse: WarehouseReader, mart: str) -> Iterator[list[str]]:
         yield group
 
 
-def company_rows_sql(warehouse: WarehouseReader, mart: str) -> str:
-    """(cik, n): the mart's rows per company, '' for rows without a cik."""
-    return f"SELECT COALESCE(cik, '') AS cik, COUNT(*) AS n FROM {warehouse.table(MARTS_SCHEMA, mart)} GROUP BY 1 ORDER BY 1"
+def company_rows_sql(warehouse: WarehouseReader, mart: str, companies: str | None = None) -> str:
+    """(cik, n): the mart's rows per company, '' for rows without a cik; given ``companies``,
+    a query of ciks, only theirs."""
+    where = f" WHERE cik IN ({companies})" if companies else ""
+    return f"SELECT COALESCE(cik, '') AS cik, COUNT(*) AS n FROM {warehouse.table(MARTS_SCHEMA, mart)}{where} GROUP BY 1 ORDER BY 1"
 
 
 def part_sql(warehouse: WarehouseReader, mart: str) -> str:

@@ -129,6 +129,7 @@ class Built(Payload):
     nodes: int
     statuses: dict[str, int]
     filers: int = 0  # filers the incremental models rebuilt
+    window: dict[str, str] = {}  # the dbt vars of their window (ingest/warehouse/changes.py); {}: every filer
 
 
 class Published(Payload):

@@ -49,7 +49,8 @@ def build_marts(run_id: str) -> Built:
     window = build_window(settings)
     filers = window.filers(settings)
     log.info("rebuilding %d filers loaded after %s through %s", filers, window.after or "the start", window.through)
-    args = ["build", "--vars", json.dumps(window.dbt_vars())]
+    dbt_vars = window.dbt_vars()
+    args = ["build", "--vars", json.dumps(dbt_vars)]
     try:
         run = run_dbt(settings, args, run_id=safe_name(run_id))
     except DbtRunError as exc:
@@ -59,7 +60,9 @@ def build_marts(run_id: str) -> Built:
     record_build(settings, window, run_id)
     for node in sorted(run.nodes, key=lambda n: -n.execution_time)[:10]:
         log.info("dbt %-10s %-55s %-7s %6.2fs", node.resource_type, node.name, node.status, node.execution_time)
-    return Built(nodes=len(run.nodes), statuses=dict(Counter(n.status for n in run.nodes)), filers=filers)
+    return Built(
+        nodes=len(run.nodes), statuses=dict(Counter(n.status for n in run.nodes)), filers=filers, window=dbt_vars
+    )
 
 
 def _keep_dbt_results(store: ObjectStore, run_id: str, results: dict) -> None:

@@ -16,6 +16,7 @@ from sample_tables import facts, submissions
 from ingest.postgres import loader as pg_load
 from ingest.postgres.connection import connect
 from ingest.settings import Settings
+from ingest.warehouse.changes import BuildWindow, build_window
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.reader import WarehouseReader
 from ingest.zones.manifests import write_manifest
@@ -241,14 +242,22 @@ def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse, monke
 
     # In parts of whole companies, read one at a time: a part per company here.
     monkeypatch.setattr(gates, "GATE_PART_ROWS", 1)
-    assert rows > 0 and gates.gate_warehouse("task-wh", own).suite("fct_financial_statements").rows == rows
+    assert rows > 0 and gates.gate_warehouse("task-wh", settings=own).suite("fct_financial_statements").rows == rows
     assert [store.exists(f"quality/warehouse/run_id=task-wh/fct_financial_statements/part-{n:05d}/result.json")
             for n in range(4)] == [True, True, True, False]  # fmt: skip
+    # A nightly's build gates only the companies it rebuilt: those loaded in its window.
+    first = build_window(own).through
+    load_raw_tables(own, store, ["facts"], ciks=[TESLA])
+    window = BuildWindow(after=first, through=build_window(own).through)
+    with duckdb.connect(str(own.duckdb_path), read_only=True) as con:
+        (tesla,) = con.execute("SELECT count(*) FROM marts.fct_financial_statements WHERE cik = ?", [TESLA]).fetchone()
+    nightly = gates.gate_warehouse("task-wh-nightly", window.dbt_vars(), own)
+    assert 0 < nightly.suite("fct_financial_statements").rows == tesla < rows
     # A row without a company belongs to no company's part, yet is still validated.
     with duckdb.connect(str(own.duckdb_path)) as con:
         con.execute("INSERT INTO marts.fct_financial_statements SELECT * REPLACE (NULL AS cik) FROM marts.fct_financial_statements LIMIT 1")
     with pytest.raises(GateFailed, match=r"expect_column_values_to_not_be_null\(cik\)"):
-        gates.gate_warehouse("task-wh-null", own)
+        gates.gate_warehouse("task-wh-null", settings=own)
     with duckdb.connect(str(own.duckdb_path)) as con:
         con.execute("DELETE FROM marts.fct_financial_statements WHERE cik IS NULL")
     # A monitor: the sample's Tesla companyfacts stop in 2022, which is reported, not raised.

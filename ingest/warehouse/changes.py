@@ -42,17 +42,37 @@ class BuildWindow:
             "filers_loaded_through": f"{through:{_VAR_FORMAT}}",
         }
 
+    @classmethod
+    def from_dbt_vars(cls, dbt_vars: dict[str, str]) -> BuildWindow:
+        """The window a build's vars describe (XCom carries the vars, not the filers)."""
+        if not dbt_vars:
+            return cls(after=None, through=None)
+        after, through = (
+            datetime.strptime(dbt_vars[k], _VAR_FORMAT) for k in ("filers_loaded_after", "filers_loaded_through")
+        )
+        return cls(after=after, through=through)
+
+    @property
+    def every_filer(self) -> bool:
+        return self.after is None
+
+    def filers_sql(self, reader: WarehouseReader) -> tuple[str, list[str]]:
+        """A query of the window's filers (column cik), and its parameters; every filer loaded
+        when no build is recorded."""
+        sql = f"SELECT DISTINCT cik FROM {reader.table(RAW_SCHEMA, FILER_LOADS)}"
+        if self.every_filer:
+            return sql, []
+        vars_ = self.dbt_vars()
+        sql += " WHERE loaded_at > CAST(? AS TIMESTAMP) AND loaded_at <= CAST(? AS TIMESTAMP)"
+        return sql, [vars_["filers_loaded_after"], vars_["filers_loaded_through"]]
+
     def filers(self, settings: Settings) -> int:
-        """How many filers the window holds (all loaded, with no build recorded)."""
+        """How many filers the window holds."""
         reader = WarehouseReader(settings)
         if self.through is None:
             return 0
-        sql = f"SELECT count(DISTINCT cik) AS n FROM {reader.table(RAW_SCHEMA, FILER_LOADS)}"
-        params: list[str] = []
-        if self.after is not None:
-            sql += " WHERE loaded_at > CAST(? AS TIMESTAMP)"
-            params.append(f"{self.after:{_VAR_FORMAT}}")
-        return reader.query(sql, params).column("n")[0].as_py()
+        sql, params = self.filers_sql(reader)
+        return reader.query(f"SELECT count(*) AS n FROM ({sql}) AS filers", params).column("n")[0].as_py()
 
 
 def build_window(settings: Settings) -> BuildWindow:
