@@ -122,8 +122,8 @@ def edgar_nightly():
         return gates().gate_postgres(run_id, _nightly().run_ciks(gathered(stagings)))
 
     @task
-    def reconcile(run_id=None):
-        return gates().reconcile_facts(run_id)
+    def reconcile(stagings, run_id=None):
+        return gates().reconcile_facts(run_id, _nightly().run_ciks(gathered(stagings)))
 
     # Also after a run with no batch (nothing filed since the last run), whose other tasks skipped.
     @task(trigger_rule="none_failed")
@@ -145,7 +145,7 @@ def edgar_nightly():
     staged_gate >> [pg_loads, warehouse_loads]
     pg_gate = gate_postgres(stagings)
     pg_loads >> pg_gate
-    reconciled = reconcile()
+    reconciled = reconcile(stagings)
     [pg_gate, warehouse_loads] >> reconciled
     summary = summarize(extractions, stagings, raw_gate, staged_gate, pg_loads, pg_gate, reconciled)
     summary >> announce(pg_loads)

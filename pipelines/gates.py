@@ -198,17 +198,23 @@ def gate_postgres(run_id: str, ciks: Iterable[str], settings: Settings | None = 
     return Gate(suites=(_outcome(checked), _outcome(counted)))
 
 
-def reconcile_facts(run_id: str, settings: Settings | None = None) -> Gate:
-    """Gate: per company, staged facts, edgar.financial_facts and the warehouse's raw facts agree.
-    Staged facts are aggregated file by file: one company's facts in memory at a time."""
+def reconcile_facts(run_id: str, ciks: Iterable[str] | None = None, settings: Settings | None = None) -> Gate:
+    """Gate: per company (of ``ciks``, this run's; default every company), staged facts,
+    edgar.financial_facts and the warehouse's raw facts agree. Staged facts are aggregated file
+    by file: one company's facts in memory at a time."""
     settings = settings or Settings()
     store = open_store(settings.storage_url)
-    per_file = [staged_aggregates(read_staged(store, k)) for k in staged_keys(store, "facts")]
+    ciks = None if ciks is None else sorted(set(ciks))
+    keys = staged_keys(store, "facts")
+    if ciks is not None:
+        wanted = set(ciks)
+        keys = [k for k in keys if staged_cik(k) in wanted]
+    per_file = [staged_aggregates(read_staged(store, k)) for k in keys]
     staged = pa.concat_tables(per_file) if per_file else staged_aggregates(schemas.FACTS.empty_table())
-    warehouse = warehouse_aggregates(WarehouseReader(settings))
+    warehouse = warehouse_aggregates(WarehouseReader(settings), ciks=ciks)
     with connect(settings) as conn:
         with conn.transaction():  # committed before the result is recorded, which must survive a failure
-            postgres = postgres_aggregates(conn)
+            postgres = postgres_aggregates(conn, ciks=ciks)
         result = _recorded(conn, lambda: reconcile("facts", staged, postgres, warehouse, store=store, run_id=run_id))
     return Gate(suites=(_outcome(result),))
 

@@ -165,6 +165,8 @@ def render_warehouse(summary: dict) -> str:
     lines = [
         f"{WAREHOUSE_DAG} run {summary['run_id']}",
         f"  dbt nodes            {summary['dbt']['nodes']:>12,}   {summary['dbt']['statuses']}",
+        f"  filers rebuilt       {summary['dbt']['filers']:>12,}   "
+        + ("(every filer)" if not summary["dbt"]["window"] else "(loaded since the last complete build)"),
         f"  signals published    {published['signals']:>12,}   to PostgreSQL edgar.signals "
         f"(companies {published['companies']:,}; new {published['inserted']:,})",
         *_cache_lines(summary),

@@ -61,6 +61,7 @@ def test_edgar_nightly_graph(dagbag):
         ("normalize", "gate_postgres"),
         ("gate_postgres", "reconcile"),
         ("load_warehouse", "reconcile"),
+        ("normalize", "reconcile"),  # its filers are reconciled
         # summarize reports on every stage
         *{(t, "summarize") for t in ("extract", "normalize", "gate_raw", "gate_staged", "load_postgres",
                                       "gate_postgres", "reconcile")},

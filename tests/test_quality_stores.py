@@ -223,7 +223,9 @@ def test_staged_gate_task_quarantines_records_and_alerts(env, tmp_path, monkeypa
 
 def test_warehouse_reconcile_and_freshness_tasks(env, tmp_path, warehouse, monkeypatch):
     settings, _, table, conn = env
-    assert gates.reconcile_facts("task-recon", settings).suite("reconcile_facts").rows == 3
+    assert gates.reconcile_facts("task-recon", settings=settings).suite("reconcile_facts").rows == 3
+    # A nightly reconciles the companies it loaded.
+    assert gates.reconcile_facts("task-recon-run", [TESLA], settings).suite("reconcile_facts").rows == 1
     # A warehouse with the three companies' marts as the session's dbt build made them, and Tesla's filings index.
     own = settings.model_copy(update={"storage_url": str(tmp_path / "store"), "duckdb_path": tmp_path / "wh.duckdb"})
     store = LocalStore(own.storage_url)

@@ -23,11 +23,13 @@ SYSTEMS = ("staged", "postgres", "warehouse")
 AGGREGATES = pa.schema([("cik", pa.string()), ("rows", pa.int64()), ("value_sum", pa.float64())])
 
 
-def aggregate_sql(table: str, value_column: str | None = "value") -> str:
+def aggregate_sql(table: str, value_column: str | None = "value", companies: str | None = None) -> str:
     """Per-company (cik, row_count, value_sum) of ``table`` (already qualified), in SQL that
-    PostgreSQL, DuckDB and BigQuery all accept; each caller brings the sums to float64."""
+    PostgreSQL, DuckDB and BigQuery all accept; each caller brings the sums to float64. Given
+    ``companies``, the engine's form of "cik in the list parameter", only theirs."""
     value = f"sum({sql_name(value_column)})" if value_column else "0"
-    return f"SELECT cik, count(*) AS row_count, {value} AS value_sum FROM {table} GROUP BY cik"
+    where = f" WHERE {companies}" if companies else ""
+    return f"SELECT cik, count(*) AS row_count, {value} AS value_sum FROM {table}{where} GROUP BY cik"
 
 
 def staged_aggregates(table: pa.Table, value_column: str | None = "value") -> pa.Table:
@@ -40,19 +42,33 @@ def staged_aggregates(table: pa.Table, value_column: str | None = "value") -> pa
     return pa.table([grouped["cik"], grouped["cik_count"], sums], schema=AGGREGATES)
 
 
-def postgres_aggregates(conn, table: str = "edgar.financial_facts", value_column: str | None = "value") -> pa.Table:
-    """Per-company aggregates of a PostgreSQL table, through a psycopg connection."""
-    rows = conn.execute(aggregate_sql(sql_name(table), value_column)).fetchall()
+def postgres_aggregates(
+    conn, table: str = "edgar.financial_facts", value_column: str | None = "value", ciks: list[str] | None = None
+) -> pa.Table:
+    """Per-company aggregates of a PostgreSQL table, through a psycopg connection (of ``ciks``
+    only, when given)."""
+    if ciks is None:
+        rows = conn.execute(aggregate_sql(sql_name(table), value_column)).fetchall()
+    else:
+        rows = conn.execute(aggregate_sql(sql_name(table), value_column, "cik = ANY(%s)"), [ciks]).fetchall()
     # numeric sums arrive as Decimal: one float per company, rounded as a cast in SQL would.
     columns = list(zip(*rows)) or [(), (), ()]
     return pa.table([columns[0], columns[1], [None if v is None else float(v) for v in columns[2]]], schema=AGGREGATES)
 
 
 def warehouse_aggregates(
-    warehouse: WarehouseReader, table: str = "edgar_facts", schema: str = RAW_SCHEMA, value_column: str | None = "value"
+    warehouse: WarehouseReader,
+    table: str = "edgar_facts",
+    schema: str = RAW_SCHEMA,
+    value_column: str | None = "value",
+    ciks: list[str] | None = None,
 ) -> pa.Table:
-    """Per-company aggregates of a warehouse table (DuckDB or BigQuery)."""
-    result = warehouse.query(aggregate_sql(warehouse.table(schema, table), value_column))
+    """Per-company aggregates of a warehouse table (DuckDB or BigQuery; of ``ciks`` only, when given)."""
+    if ciks is None:
+        result = warehouse.query(aggregate_sql(warehouse.table(schema, table), value_column))
+    else:
+        sql = aggregate_sql(warehouse.table(schema, table), value_column, "cik IN (SELECT * FROM UNNEST(?))")
+        result = warehouse.query(sql, [ciks])
     return result.rename_columns(AGGREGATES.names).cast(AGGREGATES)
 
 
