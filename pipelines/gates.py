@@ -34,8 +34,8 @@ from quality.checks.cache import cache_sample
 from quality.checks.freshness import (
     check_completeness,
     check_freshness,
-    periodic_filings,
     warehouse_latest_filed,
+    warehouse_periodic_filings,
 )
 from quality.checks.postgres_state import company_frame, table_frame, table_rows
 from quality.checks.quarantine import quarantine, record_rejected_rows, restage
@@ -272,11 +272,9 @@ def gate_freshness(run_id: str, expected_ciks: Iterable[str], settings: Settings
     warehouse = WarehouseReader(settings)
     latest = warehouse_latest_filed(warehouse)
     landed = _ciks(warehouse, RAW_SCHEMA, "edgar_facts")
-    # Each company's filings index reduced to its periodic filings as it is read.
-    indexes = [periodic_filings(read_staged(store, k)) for k in staged_keys(store, "filings")]
+    filings = warehouse_periodic_filings(warehouse)  # each company's newest, reduced in the warehouse
     checks = [lambda: check_completeness(expected_ciks, landed, store=store, run_id=run_id)]
-    if indexes:
-        filings = pa.concat_tables(indexes)
+    if filings.num_rows:
         checks.append(lambda: check_freshness(latest, filings, store=store, run_id=run_id))
     return _monitor(settings, checks, "freshness/completeness")
 

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ingest.identifiers import sql_name
 from ingest.sec.vocab import PERIODIC_REPORT_FORMS
 from ingest.warehouse.reader import WarehouseReader
-from ingest.warehouse.tables import MARTS_SCHEMA
+from ingest.warehouse.tables import MARTS_SCHEMA, RAW_SCHEMA, RAW_TABLES
 from ingest.zones.store import ObjectStore
 from quality import suites
 from quality.gate import Data, run_gate
@@ -41,10 +41,16 @@ def latest_filed_sql(table: str, date_column: str = "filed_date") -> str:
     return f"SELECT cik, max({sql_name(date_column)}) AS latest_filed FROM {table} GROUP BY cik"
 
 
-def periodic_filings(filings: pa.Table) -> pa.Table:
-    """The rows and columns of a filings index that freshness_frame reads (periodic XBRL
-    filings), so a large index can be reduced file by file as it is read."""
-    return filings.filter(_periodic(filings)).select(["cik", "form", "is_xbrl", "filing_date"])
+def warehouse_periodic_filings(warehouse: WarehouseReader) -> pa.Table:
+    """The filings index as the warehouse's raw table holds it, reduced in SQL to what
+    freshness_frame reads: per company, its newest periodic XBRL filing (cik, form, is_xbrl,
+    filing_date). One row per company, however long the indexes."""
+    table = warehouse.table(RAW_SCHEMA, RAW_TABLES["filings"][0])
+    sql = (
+        "SELECT cik, max(form) AS form, true AS is_xbrl, max(filing_date) AS filing_date"
+        f" FROM {table} WHERE form IN (SELECT * FROM UNNEST(?)) AND is_xbrl GROUP BY cik"
+    )
+    return warehouse.query(sql, [sorted(PERIODIC_REPORT_FORMS)])
 
 
 def _periodic(filings: pa.Table) -> pa.ChunkedArray:
