@@ -104,12 +104,6 @@ def record_build(settings: Settings, window: BuildWindow, run_id: str) -> None:
         target = f"{settings.bq_project}.{settings.bq_dataset}_{RAW_SCHEMA}.{MART_BUILDS}"
         append_bigquery(bigquery_client(settings), target, row)
         return
-    with duckdb_file.connect(
-        settings.duckdb_path,
-        read_only=False,
-        wait_seconds=settings.duckdb_lock_wait,
-        memory_limit=settings.duckdb_memory_limit,
-        storage_version=settings.duckdb_storage_version,
-    ) as con:
+    with duckdb_file.open_warehouse(settings, read_only=False) as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{MART_BUILDS} AS SELECT * FROM row LIMIT 0")
         con.execute(f"INSERT INTO {RAW_SCHEMA}.{MART_BUILDS} SELECT * FROM row")

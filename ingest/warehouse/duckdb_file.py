@@ -14,9 +14,13 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import tenacity
+
+if TYPE_CHECKING:
+    from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,18 @@ def connect(
         return con
     _rewrite(con, path, storage_version)
     return duckdb.connect(str(path), config=config)
+
+
+def open_warehouse(settings: Settings, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """``connect`` to the warehouse file ``settings`` name, with their lock wait, memory limit and
+    storage version."""
+    return connect(
+        settings.duckdb_path,
+        read_only=read_only,
+        wait_seconds=settings.duckdb_lock_wait,
+        memory_limit=settings.duckdb_memory_limit,
+        storage_version=settings.duckdb_storage_version,
+    )
 
 
 def file_storage_version(con: duckdb.DuckDBPyConnection) -> str:

@@ -85,13 +85,7 @@ def _load_duckdb(
 ) -> list[RawLoad]:
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     loads = []
-    with duckdb_file.connect(
-        settings.duckdb_path,
-        read_only=False,
-        wait_seconds=settings.duckdb_lock_wait,
-        memory_limit=settings.duckdb_memory_limit,
-        storage_version=settings.duckdb_storage_version,
-    ) as con:
+    with duckdb_file.open_warehouse(settings, read_only=False) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         con.execute("BEGIN")  # the tables of one load switch together
         for dataset, (table, _, _) in RAW_TABLES.items():

@@ -91,13 +91,7 @@ class WarehouseReader:
         return str(self.settings.duckdb_path)
 
     def _duckdb(self):
-        return duckdb_file.connect(
-            self.settings.duckdb_path,
-            read_only=True,
-            wait_seconds=self.settings.duckdb_lock_wait,
-            memory_limit=self.settings.duckdb_memory_limit,
-            storage_version=self.settings.duckdb_storage_version,
-        )
+        return duckdb_file.open_warehouse(self.settings, read_only=True)
 
     def _client(self):
         from ingest.warehouse.bigquery_client import bigquery_client
