@@ -83,7 +83,8 @@ def gate_staged(run_id: str, stagings: list[Staged], settings: Settings | None =
     """Gate the staged files this run wrote, each dataset in parts of about GATE_PART_ROWS rows
     (whole companies: every key check is within a company), quarantining tolerated bad rows out of
     staged/; the filing text it staged (_gate_texts, strict); then the whole zone's row counts
-    against the last passing run (staged_counts).
+    against the last passing run (staged_counts; zone_rows: this run's files and the warehouse's
+    rows of every other company).
 
     Facts are not checked against staged companies: a filer with facts but no submissions is
     expected (PostgreSQL gets a stub company for it), so that integrity is the warehouse gate's.
@@ -107,7 +108,8 @@ def gate_staged(run_id: str, stagings: list[Staged], settings: Settings | None =
                 folder = store.uri(f"quality/staged/run_id={run_id}/{suite.name}/")
                 outcomes.append(SuiteOutcome(suite=suite.name, rows=rows, quarantined=quarantined, result=folder))
         outcomes += _gate_texts(conn, store, written.get("filing_texts", []), run_id)
-        counts = {dataset: zone_rows(store, dataset) for dataset in STAGED_SUITES}
+        warehouse = WarehouseReader(settings)
+        counts = {d: zone_rows(store, d, warehouse, written.get(d, [])) for d in STAGED_SUITES}
         previous = (previous_baseline(store, "staged", "staged_counts") or {}).get("datasets", {})
         frame = counts_frame(counts, previous)
         counted = _recorded(

@@ -20,7 +20,7 @@ from ingest.warehouse.changes import BuildWindow, build_window
 from ingest.warehouse.load import load_raw_tables
 from ingest.warehouse.reader import WarehouseReader
 from ingest.zones.manifests import write_manifest
-from ingest.zones.staged import staged_key, write_staged
+from ingest.zones.staged import read_staged, staged_key, write_staged
 from ingest.zones.store import LocalStore
 from pipelines import gates
 from pipelines.payloads import Staged
@@ -29,6 +29,7 @@ from quality.checks.freshness import check_freshness, warehouse_latest_filed
 from quality.checks.quarantine import quarantine
 from quality.checks.quarantine import record_rejected_rows as record_quarantine
 from quality.checks.reconcile import postgres_aggregates, reconcile, staged_aggregates, warehouse_aggregates
+from quality.checks.zone_counts import zone_rows
 from quality.gate import record_result, run_gate
 from quality.report import GateFailed
 
@@ -205,6 +206,12 @@ def test_staged_gate_task_quarantines_records_and_alerts(env, tmp_path, monkeypa
     assert gate.suite("staged_counts").rows == 3 and received == []  # one row per staged dataset
     assert store.list("quarantine/sec/facts/run_id=task-1/") == ["quarantine/sec/facts/run_id=task-1/staged_facts-part-00000.parquet"]
     assert store.exists("quality/staged/run_id=task-1/staged_facts/part-00001/result.json")
+    # The zone's rows after a nightly that restaged one company: its file's, and the warehouse's
+    # of the others (loaded from the same rows their files hold), as every footer sums them.
+    (restaged,) = set(df.loc[df.index[:40], "cik"])
+    footers = sum(read_staged(store, k).num_rows for k in keys)
+    assert footers == table.num_rows - 40
+    assert zone_rows(store, "facts", WarehouseReader(own), [staged_key("facts", restaged)]) == footers
     # The next night Tesla's facts are gone: the zone's row count fails the task and alerts.
     store.delete_prefix(staged_key("facts", TESLA))
     with pytest.raises(GateFailed, match=r"expect_column_values_to_be_between\(change\)"):
