@@ -143,3 +143,9 @@ def test_a_file_in_a_newer_format_is_rewritten_once_with_everything_in_it(tmp_pa
     # A reader never rewrites: it opens what is there.
     with duckdb_file.connect(path, read_only=True, wait_seconds=0, memory_limit="1GB", storage_version="v1.3.0") as con:
         assert duckdb_file.file_storage_version(con) == "v1.4.0"
+
+
+def test_no_table_exists_before_the_first_load(tmp_path):
+    reader = WarehouseReader(Settings(duckdb_path=tmp_path / "none.duckdb", warehouse="duckdb"))
+    assert not reader.exists("raw", "edgar_facts")
+    assert not (tmp_path / "none.duckdb").exists()  # asking creates no file

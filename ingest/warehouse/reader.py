@@ -51,7 +51,7 @@ class WarehouseReader:
         return table.cast(floats).to_pandas(date_as_object=False)
 
     def exists(self, schema: str, name: str) -> bool:
-        """Whether the table or view exists."""
+        """Whether the table or view exists (none does before the warehouse's first load)."""
         if self.settings.warehouse == "bigquery":
             from google.api_core.exceptions import NotFound
 
@@ -60,6 +60,8 @@ class WarehouseReader:
             except NotFound:
                 return False
             return True
+        if not self.settings.duckdb_path.exists():  # before the first load
+            return False
         with self._duckdb() as con:
             sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
             return con.execute(sql, [schema, name]).fetchone()[0] > 0
