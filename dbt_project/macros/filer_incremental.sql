@@ -10,9 +10,10 @@
     by hand) the window is every company; `--full-refresh` recreates the table. The strategy
     (append on DuckDB, merge with no key, i.e. insert, on BigQuery) is set in dbt_project.yml. -#}
 
-{#- A unit test has no relation (`this` is none): it tests the full build's select. -#}
+{#- Without the vars nothing is asked of the warehouse, so `dbt compile --no-introspect` works;
+    a unit test has no relation (`this` is none) and tests the full build's select. -#}
 {% macro changed_filers(column='cik') -%}
-    {%- if this is not none and is_incremental() and var('filers_loaded_after', none) is not none -%}
+    {%- if var('filers_loaded_after', none) is not none and this is not none and is_incremental() -%}
         {{ column }} in (
             select cik from {{ source('edgar', 'edgar_filer_loads') }}
             where loaded_at > cast('{{ var("filers_loaded_after") }}' as timestamp)
