@@ -22,9 +22,13 @@ def cache_sample(client: redis.Redis, conn: psycopg.Connection, size: int = SAMP
     generation = generations.current(client)
     if generation is not None:
         keys.update(k.decode() for k in client.hrandfield(generations.digests_key(generation), size) or [])
+    # The companies are drawn first, then each one's ticker looked up among its own tickers: the
+    # view of latest bars is read per ticker (its key), never once per company of the universe.
     for cik, ticker in conn.execute(
-        "SELECT u.cik, (SELECT min(ticker) FROM serving.latest_market m WHERE m.cik = u.cik) "
-        "FROM (SELECT DISTINCT cik FROM serving.latest_statements) u ORDER BY random() LIMIT %s",
+        "SELECT s.cik, (SELECT min(m.ticker) FROM serving.latest_market m"
+        "               WHERE m.ticker = ANY(c.tickers) AND m.cik = s.cik) "
+        "FROM (SELECT cik FROM (SELECT DISTINCT cik FROM serving.latest_statements) u ORDER BY random() LIMIT %s) s "
+        "LEFT JOIN edgar.companies c USING (cik)",
         (size,),
     ):
         keys.update({company_key(cik), ratios_key(cik), financials_key(cik, "income_statement")})
