@@ -72,8 +72,9 @@ def warehouse_build():
         warehouse().summarize(run_id, marts, gate_results, published, warmed, docs)
 
     marts = build_marts()
-    marts_gates = [gate_financials(marts), gate_market()]
-    marts >> marts_gates[1]
+    market_gate = gate_market()
+    marts >> market_gate
+    marts_gates = [gate_financials(marts), market_gate]
     published = publish_signals()
     marts_gates >> published
     freshness = check_freshness()

@@ -207,11 +207,7 @@ def reconcile_facts(run_id: str, ciks: Iterable[str] | None = None, settings: Se
     settings = settings or Settings()
     store = open_store(settings.storage_url)
     ciks = None if ciks is None else sorted(set(ciks))
-    keys = staged_keys(store, "facts")
-    if ciks is not None:
-        wanted = set(ciks)
-        keys = [k for k in keys if staged_cik(k) in wanted]
-    per_file = [staged_aggregates(read_staged(store, k)) for k in keys]
+    per_file = [staged_aggregates(read_staged(store, k)) for k in staged_keys(store, "facts", ciks)]
     staged = pa.concat_tables(per_file) if per_file else staged_aggregates(schemas.FACTS.empty_table())
     warehouse = warehouse_aggregates(WarehouseReader(settings), ciks=ciks)
     with connect(settings) as conn:

@@ -54,20 +54,11 @@ def load_raw_tables(
         not_by_filer = set(datasets) - set(SOURCE_DATASETS["edgar"])
         if not_by_filer:
             raise ValueError(f"datasets {sorted(not_by_filer)} are not loaded by filer")
-    keys = {d: _keys(store, d, ciks) for d in datasets}
+    keys = {d: staged_keys(store, d, ciks) for d in datasets}
     loaded = _filers_loaded(datasets, keys, ciks)
     if settings.warehouse == "bigquery":
         return _load_bigquery(settings, store, keys, ciks, loaded)
     return _load_duckdb(settings, store, keys, ciks, loaded)
-
-
-def _keys(store: ObjectStore, dataset: str, ciks: list[str] | None) -> list[str]:
-    """The staged files to load: every company's, or those of ``ciks`` that exist."""
-    keys = staged_keys(store, dataset)
-    if ciks is None:
-        return keys
-    wanted = set(ciks)
-    return [k for k in keys if staged_cik(k) in wanted]
 
 
 def _filers_loaded(datasets: tuple[str, ...], keys: dict[str, list[str]], ciks: list[str] | None) -> pa.Table:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,9 +28,14 @@ def staged_cik(key: str) -> str | None:
     return m.group(1) if m else None
 
 
-def staged_keys(store: ObjectStore, dataset: str) -> list[str]:
-    """Every company's staged file of ``dataset``."""
-    return [k for k in store.list(f"staged/{dataset}/") if k.endswith(".parquet")]
+def staged_keys(store: ObjectStore, dataset: str, ciks: Iterable[str] | None = None) -> list[str]:
+    """Every company's staged file of ``dataset``, or those of ``ciks`` that exist (one listing,
+    not a request per company)."""
+    keys = [k for k in store.list(f"staged/{dataset}/") if k.endswith(".parquet")]
+    if ciks is None:
+        return keys
+    wanted = set(ciks)
+    return [k for k in keys if staged_cik(k) in wanted]
 
 
 def write_staged(store: ObjectStore, dataset: str, cik: str, table: pa.Table) -> str:
